@@ -1,0 +1,118 @@
+import { ImagelessError } from "../errors/imageless-error.js";
+import { Annotation, CriAnnotation, CriContainerType } from "./annotations.js";
+import type { EnvironmentRef } from "./environment-ref.js";
+
+export type ActivateMode = "run" | "dev";
+
+/** What the runtime does with one container, decided from its spec annotations alone. */
+export type ContainerPolicy =
+  | { readonly kind: "unmodified"; readonly reason: UnmodifiedReason }
+  | {
+      readonly kind: "flox";
+      readonly containerName: string;
+      readonly ref: EnvironmentRef;
+      readonly mode: ActivateMode;
+      readonly nixMutable: boolean;
+      readonly disableMetrics: boolean;
+      /** exec and exec probes run outside the environment (flox.dev/skip-containers-exec). */
+      readonly skipExec: boolean;
+    };
+
+export type UnmodifiedReason = "sandbox" | "no-environment" | "skipped";
+
+/**
+ * Decides how a container runs from the annotations containerd copied into its OCI spec (SPEC §2).
+ * Pure: the same annotations always give the same policy.
+ *
+ * @throws {ImagelessError} kind "invalid-input" naming the annotation, the value and what is accepted.
+ * @example
+ * parsePodPolicy({ "io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.container-name": "app",
+ *   "flox.dev/environment": "acme/web:3" }); // { kind: "flox", ref: { owner: "acme", name: "web", generation: 3 }, … }
+ */
+export function parsePodPolicy(annotations: Readonly<Record<string, string>>): ContainerPolicy {
+  // The pause container is never touched: it must come up exactly as with runc.
+  if (annotations[CriAnnotation.containerType] === CriContainerType.sandbox) {
+    return { kind: "unmodified", reason: "sandbox" };
+  }
+  const environment = annotations[Annotation.environment];
+  if (environment === undefined) return { kind: "unmodified", reason: "no-environment" };
+
+  const containerName = annotations[CriAnnotation.containerName] ?? "";
+  const skipped = parseContainerList(annotations[Annotation.skipContainers]);
+  if (skipped.has(containerName)) return { kind: "unmodified", reason: "skipped" };
+  const skipExec = parseContainerList(annotations[Annotation.skipContainersExec]);
+
+  return {
+    kind: "flox",
+    containerName,
+    ref: parseEnvironmentRef(environment),
+    mode: parseActivateMode(annotations[Annotation.activateMode]),
+    nixMutable: parseBoolean(Annotation.nixMutable, annotations[Annotation.nixMutable]),
+    disableMetrics: parseBoolean(Annotation.disableMetrics, annotations[Annotation.disableMetrics]),
+    skipExec: skipExec.has(containerName),
+  };
+}
+
+// Owner and environment names as FloxHub accepts them: letters, digits, `-`, `_`, `.`; not starting with `.` or `-`.
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const GENERATION = /^[1-9][0-9]*$/;
+const ACCEPTED_REF = `"owner/name" or "owner/name:N" with N a generation number ≥ 1`;
+
+/**
+ * Parses `owner/name` or `owner/name:N` (N ≥ 1, decimal).
+ *
+ * @throws {ImagelessError} kind "invalid-input" naming the annotation and the value.
+ */
+export function parseEnvironmentRef(value: string): EnvironmentRef {
+  const bad = (why: string): ImagelessError =>
+    new ImagelessError(
+      "invalid-input",
+      `annotation ${Annotation.environment}: cannot use ${JSON.stringify(value)}: ${why}; accepted: ${ACCEPTED_REF}`,
+    );
+  const trimmed = value.trim();
+  const slash = trimmed.indexOf("/");
+  if (slash < 0) throw bad("no \"/\" between owner and name");
+  const owner = trimmed.slice(0, slash);
+  const rest = trimmed.slice(slash + 1);
+  const colon = rest.indexOf(":");
+  const name = colon < 0 ? rest : rest.slice(0, colon);
+  if (!NAME.test(owner)) throw bad(`owner ${JSON.stringify(owner)} is not a valid name`);
+  if (!NAME.test(name)) throw bad(`name ${JSON.stringify(name)} is not a valid name`);
+  if (colon < 0) return { owner, name };
+  const generation = rest.slice(colon + 1);
+  if (!GENERATION.test(generation)) throw bad(`generation ${JSON.stringify(generation)} is not a number ≥ 1`);
+  return { owner, name, generation: Number(generation) };
+}
+
+function parseActivateMode(value: string | undefined): ActivateMode {
+  if (value === undefined) return "run";
+  const mode = value.trim().toLowerCase();
+  if (mode === "run" || mode === "dev") return mode;
+  throw new ImagelessError(
+    "invalid-input",
+    `annotation ${Annotation.activateMode}: cannot use ${JSON.stringify(value)}: accepted values are "run" and "dev"`,
+  );
+}
+
+/** `true`/`false`, case-insensitive, surrounding spaces ignored; absent means false. */
+function parseBoolean(annotation: string, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const normalised = value.trim().toLowerCase();
+  if (normalised === "true") return true;
+  if (normalised === "false") return false;
+  throw new ImagelessError(
+    "invalid-input",
+    `annotation ${annotation}: cannot use ${JSON.stringify(value)}: accepted values are "true" and "false"`,
+  );
+}
+
+/** Comma-separated container names: spaces trimmed, empty items ignored. */
+function parseContainerList(value: string | undefined): ReadonlySet<string> {
+  if (value === undefined) return new Set();
+  return new Set(
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+}
