@@ -1,0 +1,42 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ImagelessError } from "../errors/imageless-error.js";
+import { writeFileAtomic } from "../fs/atomic-write.js";
+import type { OciProcess, OciSpec } from "./spec.js";
+
+/** Reads `<bundle>/config.json`. Unknown fields are kept: the spec is only ever edited, never rebuilt. */
+export async function readSpec(bundle: string): Promise<OciSpec> {
+  return parseJsonObject(
+    await readFile(join(bundle, "config.json"), "utf8"),
+    `${bundle}/config.json`,
+  ) as OciSpec;
+}
+
+/** Replaces `<bundle>/config.json` atomically, so runc never reads a half-written spec. */
+export async function writeSpec(bundle: string, spec: OciSpec): Promise<void> {
+  await writeFileAtomic(join(bundle, "config.json"), JSON.stringify(spec));
+}
+
+/** Reads an exec `--process` file (an OCI process object). */
+export async function readProcess(path: string): Promise<OciProcess> {
+  return parseJsonObject(await readFile(path, "utf8"), path) as OciProcess;
+}
+
+export async function writeProcess(path: string, process: OciProcess): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(process), 0o600);
+}
+
+// The OCI types are structural and keep unknown keys, so an object check is the whole validation
+// this layer owns; each reader of a field checks its type where it uses it.
+function parseJsonObject(text: string, source: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ImagelessError("internal", `${source} is not valid JSON`, { cause: error });
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ImagelessError("internal", `${source} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
