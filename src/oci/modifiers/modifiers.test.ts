@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { applyModifiers, type OciSpec, type SpecModifier } from "../spec.js";
+import { activateProcess } from "./activate-process.js";
+import { mountEnvCache } from "./env-cache.js";
+import { mountStore } from "./mount-store.js";
+import { addAnnotations } from "./record-resolution.js";
+
+const base: OciSpec = {
+  ociVersion: "1.0.2-dev",
+  process: { args: ["hello"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 } },
+  root: { path: "rootfs" },
+  mounts: [{ destination: "/proc", type: "proc", source: "proc" }],
+  annotations: { "io.kubernetes.cri.container-name": "app" },
+  linux: { namespaces: [{ type: "pid" }], seccomp: { defaultAction: "SCMP_ACT_ERRNO" } },
+  unknownField: { kept: true },
+};
+
+const cases: [string, SpecModifier, (spec: OciSpec) => void][] = [
+  [
+    "mountStore adds a read-only rbind of the node store at /nix",
+    mountStore("/tmp/store/nix"),
+    (spec) =>
+      assert.deepEqual(spec.mounts?.at(-1), {
+        destination: "/nix",
+        type: "bind",
+        source: "/tmp/store/nix",
+        options: ["rbind", "ro", "nosuid", "nodev"],
+      }),
+  ],
+  [
+    "mountEnvCache adds a writable bind at /var/cache/flox",
+    mountEnvCache("/var/lib/imageless/cache/c1"),
+    (spec) => assert.deepEqual(spec.mounts?.at(-1)?.options, ["rbind", "rw", "nosuid", "nodev"]),
+  ],
+  [
+    "activateProcess sets env and args, keeping cwd and user",
+    activateProcess(["PATH=/nix/store/x/bin:/bin"], ["bash", "-c", "x"]),
+    (spec) => {
+      assert.deepEqual(spec.process?.env, ["PATH=/nix/store/x/bin:/bin"]);
+      assert.deepEqual(spec.process?.args, ["bash", "-c", "x"]);
+      assert.deepEqual(spec.process?.user, { uid: 0, gid: 0 });
+    },
+  ],
+  [
+    "activateProcess without args keeps the container's args",
+    activateProcess(["A=1"]),
+    (spec) => assert.deepEqual(spec.process?.args, ["hello"]),
+  ],
+  [
+    "addAnnotations merges into the existing annotations",
+    addAnnotations({ "flox.dev/resolved-generation": "2" }),
+    (spec) =>
+      assert.deepEqual(spec.annotations, {
+        "io.kubernetes.cri.container-name": "app",
+        "flox.dev/resolved-generation": "2",
+      }),
+  ],
+];
+
+describe("spec modifiers", () => {
+  for (const [name, modifier, check] of cases) {
+    it(name, () => {
+      const before = structuredClone(base);
+      const once = applyModifiers(base, [modifier]);
+      check(once);
+      assert.deepEqual(base, before, "the input spec is not mutated");
+      assert.deepEqual(applyModifiers(once, [modifier]), once, "applied twice equals applied once");
+      assert.deepEqual(once.linux, base.linux, "fields the modifier does not own are kept");
+      assert.deepEqual(once.unknownField, { kept: true });
+      assert.deepEqual(once.mounts?.[0], base.mounts?.[0]);
+    });
+  }
+});
