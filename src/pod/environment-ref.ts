@@ -8,5 +8,7 @@ export interface EnvironmentRef {
 
 /** `owner/name` or `owner/name:N`, the form used in annotations, logs and messages. */
 export function formatEnvironmentRef(ref: EnvironmentRef): string {
-  return ref.generation === undefined ? `${ref.owner}/${ref.name}` : `${ref.owner}/${ref.name}:${ref.generation}`;
+  return ref.generation === undefined
+    ? `${ref.owner}/${ref.name}`
+    : `${ref.owner}/${ref.name}:${ref.generation}`;
 }

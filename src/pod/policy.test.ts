@@ -60,28 +60,45 @@ describe("parsePodPolicy()", () => {
   }
 
   const invalid: [string, string, RegExp][] = [
-    ["flox.dev/nix-mutable", "yes", /annotation flox.dev\/nix-mutable: cannot use "yes": accepted values are "true" and "false"/],
+    [
+      "flox.dev/nix-mutable",
+      "yes",
+      /annotation flox.dev\/nix-mutable: cannot use "yes": accepted values are "true" and "false"/,
+    ],
     ["flox.dev/disable-metrics", "1", /annotation flox.dev\/disable-metrics: cannot use "1"/],
-    ["flox.dev/activate-mode", "prod", /annotation flox.dev\/activate-mode: cannot use "prod": accepted values are "run" and "dev"/],
+    [
+      "flox.dev/activate-mode",
+      "prod",
+      /annotation flox.dev\/activate-mode: cannot use "prod": accepted values are "run" and "dev"/,
+    ],
   ];
   for (const [annotation, value, message] of invalid) {
     it(`rejects ${annotation}=${JSON.stringify(value)} naming annotation, value and accepted values`, () => {
       assert.throws(
         () => parsePodPolicy(container("app", { "flox.dev/environment": "acme/web", [annotation]: value })),
-        (error: unknown) => error instanceof ImagelessError && error.kind === "invalid-input" && message.test(error.message),
+        (error: unknown) =>
+          error instanceof ImagelessError && error.kind === "invalid-input" && message.test(error.message),
       );
     });
   }
 
   it("reads dev mode case-insensitively", () => {
-    const policy = parsePodPolicy(container("app", { "flox.dev/environment": "a/b", "flox.dev/activate-mode": " DEV " }));
+    const policy = parsePodPolicy(
+      container("app", { "flox.dev/environment": "a/b", "flox.dev/activate-mode": " DEV " }),
+    );
     assert.equal(policy.kind === "flox" && policy.mode, "dev");
   });
 
   it("leaves containers named in skip-containers unmodified, trimming spaces and ignoring empty items", () => {
     const annotations = { "flox.dev/environment": "a/b", "flox.dev/skip-containers": " init-db , ,sidecar," };
-    assert.deepEqual(parsePodPolicy(container("sidecar", annotations)), { kind: "unmodified", reason: "skipped" });
-    assert.deepEqual(parsePodPolicy(container("init-db", annotations)), { kind: "unmodified", reason: "skipped" });
+    assert.deepEqual(parsePodPolicy(container("sidecar", annotations)), {
+      kind: "unmodified",
+      reason: "skipped",
+    });
+    assert.deepEqual(parsePodPolicy(container("init-db", annotations)), {
+      kind: "unmodified",
+      reason: "skipped",
+    });
     assert.equal(parsePodPolicy(container("app", annotations)).kind, "flox");
   });
 
@@ -93,7 +110,10 @@ describe("parsePodPolicy()", () => {
     };
     const app = parsePodPolicy(container("app", annotations));
     assert.equal(app.kind === "flox" && app.skipExec, true);
-    assert.deepEqual(parsePodPolicy(container("both", annotations)), { kind: "unmodified", reason: "skipped" });
+    assert.deepEqual(parsePodPolicy(container("both", annotations)), {
+      kind: "unmodified",
+      reason: "skipped",
+    });
   });
 });
 
@@ -108,7 +128,19 @@ describe("parseEnvironmentRef()", () => {
     it(`parses ${JSON.stringify(value)}`, () => assert.deepEqual(parseEnvironmentRef(value), expected));
   }
 
-  const invalid = ["no-slash", "a/b:0", "a/b:x", "a/b:", "a/b:01", "a/b:-1", "/b", "a/", "a/b/c", "a/b:1.5", ""];
+  const invalid = [
+    "no-slash",
+    "a/b:0",
+    "a/b:x",
+    "a/b:",
+    "a/b:01",
+    "a/b:-1",
+    "/b",
+    "a/",
+    "a/b/c",
+    "a/b:1.5",
+    "",
+  ];
   for (const value of invalid) {
     it(`rejects ${JSON.stringify(value)} naming the annotation and the value`, () => {
       assert.throws(
@@ -127,7 +159,11 @@ describe("parseEnvironmentRef()", () => {
     const name = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}$/);
     fc.assert(
       fc.property(name, name, fc.integer({ min: 1, max: 1_000_000 }), (owner, env, generation) => {
-        assert.deepEqual(parseEnvironmentRef(`${owner}/${env}:${generation}`), { owner, name: env, generation });
+        assert.deepEqual(parseEnvironmentRef(`${owner}/${env}:${generation}`), {
+          owner,
+          name: env,
+          generation,
+        });
       }),
     );
     fc.assert(

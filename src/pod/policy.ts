@@ -71,7 +71,7 @@ export function parseEnvironmentRef(value: string): EnvironmentRef {
     );
   const trimmed = value.trim();
   const slash = trimmed.indexOf("/");
-  if (slash < 0) throw bad("no \"/\" between owner and name");
+  if (slash < 0) throw bad('no "/" between owner and name');
   const owner = trimmed.slice(0, slash);
   const rest = trimmed.slice(slash + 1);
   const colon = rest.indexOf(":");

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what imageless needs on a Debian 12 machine, as root, then builds it. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+
+need_node_major=20
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt "$need_node_major" ]; then
+  echo "imageless: needs Node.js >= $need_node_major (found: $(node --version 2>/dev/null || echo none)); install it first" >&2
+  exit 1
+fi
+
+# Debian's packages: the node runtime's real parts (containerd, runc, Nix) and what the tests build with.
+packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux)
+missing=()
+for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+npm ci --no-audit --no-fund --loglevel=error
+npm run build --silent
