@@ -1,0 +1,134 @@
+import { ImagelessError } from "../errors/imageless-error.js";
+import { type NixStore, storeArgs } from "./nix-store.js";
+import { nixStderr, runNix, runNixWithOutput } from "./run-nix.js";
+import { isStorePath, type StorePath } from "./store-path.js";
+
+/** What {@link realisePaths} did. */
+export interface RealiseResult {
+  /**
+   * Paths that were missing when this call started and were substituted for it (dependencies
+   * included); empty when all were valid. A path a concurrent process was fetching is listed too:
+   * Nix reports it for both, although only one of them downloads it.
+   */
+  substituted: StorePath[];
+}
+
+/**
+ * Makes every path in `paths` (and so its closure) valid in `store`, substituting the missing ones.
+ * When all are valid this costs one validity query and contacts no substituter. Two processes
+ * realising the same path download it once: Nix locks the path before writing it into the store and
+ * the process that waited finds it valid and skips the download (checked on nix 2.8 with two
+ * processes against one HTTP cache: one GET per nar). No lock of our own is needed.
+ *
+ * @throws {ImagelessError} `not-found` when no substituter has a path, `failed-precondition` when a path's
+ * signature is missing or untrusted, `unavailable` when a substituter cannot be reached.
+ * @example
+ * const { substituted } = await realisePaths([hello], store);
+ */
+export async function realisePaths(paths: readonly StorePath[], store: NixStore): Promise<RealiseResult> {
+  const missing = await invalidPaths(paths, store);
+  if (missing.length === 0) return { substituted: [] };
+  const action = `substituting ${describePaths(missing)}`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // --realise reports each download on stderr: that is how the result knows what this process fetched.
+      const { stderr } = await runNixWithOutput(
+        "nix-store",
+        ["--realise", ...missing, ...PARALLEL, ...storeArgs(store)],
+        {
+          action,
+        },
+      );
+      return { substituted: copiedPaths(stderr) };
+    } catch (error) {
+      if (attempt < NARINFO_CACHE_ATTEMPTS && isNarinfoCacheRace(nixStderr(error))) continue;
+      throw classifyFailure(error, missing, store);
+    }
+  }
+}
+
+// Nix 2.8 counts substitutions against max-jobs (default 1), which would fetch one path at a time.
+const PARALLEL = ["--option", "max-jobs", "8"];
+
+// Nix 2.8 registers a cache URL in its narinfo disk cache (~/.cache/nix/binary-cache-v6.sqlite) with
+// "insert or replace": two processes meeting a URL for the first time renumber it under each other
+// and one fails with "constraint failed". The winner has registered the URL by then, so a retry passes.
+const NARINFO_CACHE_ATTEMPTS = 3;
+
+function isNarinfoCacheRace(stderr: string | undefined): boolean {
+  return stderr !== undefined && /binary-cache-v\d+\.sqlite/.test(stderr) && /constraint failed/.test(stderr);
+}
+
+/** The paths of `paths` that are not valid in `store`, asking no substituter. */
+export async function invalidPaths(paths: readonly StorePath[], store: NixStore): Promise<StorePath[]> {
+  if (paths.length === 0) return [];
+  const out = await runNix(
+    "nix-store",
+    ["--check-validity", "--print-invalid", ...paths, ...storeArgs(store)],
+    {
+      action: `checking ${describePaths(paths)} in the store at ${store.storeRoot}`,
+    },
+  );
+  return out.split("\n").filter(isStorePath);
+}
+
+/** `copying path '/nix/store/…' from '…'` lines name what this process downloaded. */
+export function copiedPaths(stderr: string): StorePath[] {
+  const copied: StorePath[] = [];
+  for (const match of stderr.matchAll(/^copying path '([^']+)' from '/gm)) {
+    const path = match[1];
+    if (path !== undefined && isStorePath(path)) copied.push(path);
+  }
+  return copied;
+}
+
+function classifyFailure(error: unknown, missing: readonly StorePath[], store: NixStore): unknown {
+  const stderr = nixStderr(error);
+  if (stderr === undefined) return error;
+  const caches = store.substituters.length === 0 ? "none configured" : store.substituters.join(", ");
+  const unsigned = /substitute for '([^']+)' from '[^']*' is not signed by any of the keys/.exec(stderr);
+  if (unsigned !== null) {
+    return new ImagelessError(
+      "failed-precondition",
+      `substituting ${unsigned[1]}: the cache's copy is unsigned or signed by a key not in trusted-public-keys` +
+        ` (${store.trustedPublicKeys.join(", ") || "none"}): add the cache's public key to [nix] trusted-public-keys` +
+        ` in the node config, or set require-sigs = false for an unsigned cache`,
+      { cause: error },
+    );
+  }
+  const unreachable = /unable to download '([^']+)'/.exec(stderr);
+  if (unreachable !== null && /don't know how to build/.test(stderr)) {
+    return new ImagelessError(
+      "unavailable",
+      `substituting ${describePaths(missing)}: cannot reach the binary cache (${unreachable[1]}): check [nix] substituters and the node's network`,
+      { cause: error },
+    );
+  }
+  if (/don't know how to build these paths/.test(stderr)) {
+    const absent = unbuildablePaths(stderr);
+    return new ImagelessError(
+      "not-found",
+      `store ${absent.length === 1 ? "path" : "paths"} ${describePaths(absent.length > 0 ? absent : missing)} not found in any substituter (${caches})`,
+      { cause: error },
+    );
+  }
+  return error;
+}
+
+/** The indented paths Nix lists after `don't know how to build these paths:`. */
+function unbuildablePaths(stderr: string): StorePath[] {
+  const lines = stderr.split("\n");
+  const start = lines.findIndex((line) => line.includes("don't know how to build these paths"));
+  const found: StorePath[] = [];
+  for (const line of lines.slice(start + 1)) {
+    const trimmed = line.trim();
+    if (!line.startsWith(" ") || !isStorePath(trimmed)) break;
+    found.push(trimmed);
+  }
+  return found;
+}
+
+function describePaths(paths: readonly string[]): string {
+  if (paths.length <= 3) return paths.map((path) => `'${path}'`).join(", ");
+  return `${paths.length} store paths ('${paths[0]}', …)`;
+}

@@ -1,0 +1,208 @@
+import { chmod, copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { type NixStore, storeArgs } from "../../src/nix/nix-store.js";
+import { runNix } from "../../src/nix/run-nix.js";
+import { isStorePath, type StorePath } from "../../src/nix/store-path.js";
+import { removeTree } from "./temp.js";
+
+/** The fixture packages; `unsigned` is copied to the cache without a signature. */
+export type FixtureName =
+  | "busybox"
+  | "coreutils"
+  | "hello"
+  | "hello-other"
+  | "greeting"
+  | "hello2"
+  | "unsigned";
+
+/** Real store paths built offline, and a signed `file://` binary cache holding them. */
+export interface Fixtures {
+  cacheDir: string;
+  /** `file://<cacheDir>` */
+  cacheUrl: string;
+  /** `imageless-test-1:<base64>`, the key every package except `unsigned` is signed with. */
+  publicKey: string;
+  secretKeyFile: string;
+  /** The chroot store the packages were built in (already holds them all). */
+  buildStore: NixStore;
+  packages: Record<FixtureName, StorePath>;
+}
+
+const BUSYBOX = "/bin/busybox";
+const KEY_NAME = "imageless-test-1";
+
+// Each derivation uses the static busybox as builder, so its output references busybox and Nix
+// records that: closures and GC behave as with real packages.
+const PACKAGES_NIX = `{ busyboxPath }:
+let
+  busybox = builtins.storePath busyboxPath;
+  bb = "\${busybox}/bin/busybox";
+  make = name: script: derivation {
+    inherit name;
+    system = "x86_64-linux";
+    builder = bb;
+    args = [ "sh" "-c" "set -e; \${script}" ];
+  };
+  script = file: text: ''
+    printf '#!%s sh\\n%s\\n' \${bb} '\${text}' > \${file}
+    \${bb} chmod 755 \${file}
+  '';
+in {
+  coreutils = make "coreutils" ''
+    \${bb} mkdir -p $out/bin
+    for tool in env cat ls sh echo sleep id touch mkdir printenv true false; do
+      \${bb} ln -s \${bb} $out/bin/$tool
+    done
+  '';
+  hello = make "hello-1.0" ''
+    \${bb} mkdir -p $out/bin $out/share/man/man1
+    \${script "$out/bin/hello" "echo \\"Hello, world!\\""}
+    echo '.TH HELLO 1' > $out/share/man/man1/hello.1
+  '';
+  hello-other = make "hello-other-1.0" ''
+    \${bb} mkdir -p $out/bin
+    \${script "$out/bin/hello" "echo \\"Hello from hello-other\\""}
+  '';
+  greeting = make "greeting-1.0" ''
+    \${bb} mkdir -p $out/bin
+    \${script "$out/bin/greet" "echo \\"\\\${1:-greetings}\\""}
+  '';
+  hello2 = make "hello-2.0" ''
+    \${bb} mkdir -p $out/bin $out/share/man/man1
+    \${script "$out/bin/hello" "echo \\"Hello, world! (v2)\\""}
+    echo '.TH HELLO 1' > $out/share/man/man1/hello.1
+  '';
+  unsigned = make "unsigned-1.0" ''
+    \${bb} mkdir -p $out/bin
+    \${script "$out/bin/unsigned" "echo unsigned"}
+  '';
+}`;
+
+const BUILT: FixtureName[] = ["coreutils", "hello", "hello-other", "greeting", "hello2", "unsigned"];
+
+const cache = new Map<string, Promise<Fixtures>>();
+
+/**
+ * Builds the fixture packages under `dir` (once per process and directory) and publishes them to a
+ * signed `file://` cache at `<dir>/cache`. Offline: the only input is the host's static busybox.
+ */
+export function buildFixturePackages(dir: string): Promise<Fixtures> {
+  const key = resolve(dir);
+  let built = cache.get(key);
+  if (built === undefined) {
+    built = build(key);
+    cache.set(key, built);
+  }
+  return built;
+}
+
+async function build(dir: string): Promise<Fixtures> {
+  // Start clean: keys and signatures from an earlier run would not match a cache `nix copy` skips.
+  await removeTree(dir);
+  const buildStore: NixStore = {
+    storeRoot: join(dir, "build-store"),
+    substituters: [],
+    trustedPublicKeys: [],
+    requireSigs: false,
+  };
+  const args = storeArgs(buildStore);
+  const sources = join(dir, "sources");
+  await mkdir(join(sources, "busybox", "bin"), { recursive: true });
+  await copyFile(BUSYBOX, join(sources, "busybox", "bin", "busybox"));
+  await chmod(join(sources, "busybox", "bin", "busybox"), 0o755);
+  const busybox = storePathOf(
+    await runNix("nix-store", ["--add", join(sources, "busybox"), ...args], { action: "adding busybox" }),
+  );
+
+  await writeFile(join(sources, "packages.nix"), PACKAGES_NIX);
+  const attrs = BUILT.flatMap((name) => ["-A", name]);
+  const out = await runNix(
+    "nix-build",
+    [join(sources, "packages.nix"), "--no-out-link", "--argstr", "busyboxPath", busybox, ...attrs, ...args],
+    { action: "building the fixture packages" },
+  );
+  const paths = out
+    .split("\n")
+    .filter((line) => line !== "")
+    .map(storePathOf);
+  const packages = { busybox } as Record<FixtureName, StorePath>;
+  BUILT.forEach((name, index) => {
+    const path = paths[index];
+    if (path === undefined) throw new Error(`nix-build printed no path for fixture ${name}`);
+    packages[name] = path;
+  });
+
+  const secretKeyFile = join(dir, "cache-key.sec");
+  const publicKeyFile = join(dir, "cache-key.pub");
+  await runNix("nix-store", ["--generate-binary-cache-key", KEY_NAME, secretKeyFile, publicKeyFile], {
+    action: "generating a cache key",
+  });
+  const publicKey = (await readFile(publicKeyFile, "utf8")).trim();
+  const signed = Object.entries(packages)
+    .filter(([name]) => name !== "unsigned")
+    .map(([, path]) => path);
+  const nixArgs = ["--extra-experimental-features", "nix-command", ...args];
+  await runNix("nix", ["store", "sign", "--key-file", secretKeyFile, ...signed, ...nixArgs], {
+    action: "signing the fixture packages",
+  });
+  const cacheDir = join(dir, "cache");
+  // zstd: quick to write and read (xz spends most of a second on busybox alone).
+  await runNix(
+    "nix",
+    ["copy", "--to", `file://${cacheDir}?compression=zstd`, ...Object.values(packages), ...nixArgs],
+    {
+      action: "copying the fixture packages to the cache",
+    },
+  );
+  return { cacheDir, cacheUrl: `file://${cacheDir}`, publicKey, secretKeyFile, buildStore, packages };
+}
+
+function storePathOf(line: string): StorePath {
+  const path = line.trim();
+  if (!isStorePath(path)) throw new Error(`expected a store path from nix, got "${path}"`);
+  return path;
+}
+
+/** Options of {@link lockEntry}. */
+export interface LockEntryOptions {
+  installId?: string;
+  priority?: number;
+  version?: string;
+}
+
+/**
+ * A catalog package entry of `manifest.lock` for x86_64-linux whose only output is `storePath`,
+ * shaped like the ones Flox writes.
+ */
+export function lockEntry(
+  name: string,
+  storePath: StorePath,
+  opts: LockEntryOptions = {},
+): Record<string, unknown> {
+  const version = opts.version ?? "1.0";
+  const hash = storePath.slice("/nix/store/".length, "/nix/store/".length + 32);
+  const rev = "0123456789abcdef0123456789abcdef01234567";
+  return {
+    attr_path: name,
+    broken: false,
+    derivation: `/nix/store/${hash}-${name}-${version}.drv`,
+    description: `${name}, a test package`,
+    install_id: opts.installId ?? name,
+    license: "MIT",
+    locked_url: `https://github.com/flox/nixpkgs?rev=${rev}`,
+    name: `${name}-${version}`,
+    pname: name,
+    rev,
+    rev_count: 1,
+    rev_date: "2026-01-01T00:00:00Z",
+    scrape_date: "2026-01-02T00:00:00Z",
+    stabilities: ["stable"],
+    unfree: false,
+    version,
+    outputs_to_install: ["out"],
+    outputs: { out: storePath },
+    system: "x86_64-linux",
+    group: "toplevel",
+    priority: opts.priority ?? 5,
+  };
+}
