@@ -102,6 +102,18 @@ describe("realisePaths()", () => {
     });
   });
 
+  it("says the cache cannot be reached when it is down (kind unavailable)", async () => {
+    const store = freshStore({ substituters: ["http://127.0.0.1:9"] });
+    await assert.rejects(realisePaths([fx.packages.hello], store), (error: unknown) => {
+      assert.ok(isErrorKind(error, "unavailable"), String(error));
+      assert.match(
+        error.message,
+        /cannot reach the binary cache \(http:\/\/127\.0\.0\.1:9\/nix-cache-info\)/,
+      );
+      return true;
+    });
+  });
+
   it("downloads each nar once when two processes realise the same paths", async () => {
     const cache = await serveBinaryCache(fx.cacheDir, { narDelayMs: 400 });
     try {
