@@ -212,6 +212,13 @@ describe("bin/imageless-runc", () => {
       assert.match(String(Reflect.get(line, "msg")), /^imageless: runc: no runc on PATH/);
     });
 
+    it("routes create to Node without IMAGELESS_REAL_RUNC when no runc is found", async () => {
+      const env = { IMAGELESS_CONFIG: join(dir, "missing.toml"), PATH: `${selfDir}:${SYSTEM_PATH}` };
+      const got = await run(["create", "abc"], { ...env, IMAGELESS_REAL_RUNC: "/stale" });
+      assert.equal(got.status, 42);
+      assert.ok((got.nodeCalls[0] ?? "").startsWith(`real=${SEP}`));
+    });
+
     it("stops instead of looping when the configured runc is the wrapper", async () => {
       const config = join(dir, "self.toml");
       await writeFile(config, `[runtime]\nrunc = '${join(selfDir, "runc")}'\n`);
