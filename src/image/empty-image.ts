@@ -15,6 +15,9 @@ export const EMPTY_IMAGE_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/
  * The empty image as an OCI image-layout tarball for `ctr images import`: one empty layer (an
  * archive of two zero blocks), no entrypoint, a default PATH.
  *
+ * containerd 1.6.20 also imports and runs an image with zero layers (tried), but image-spec 1.0
+ * asks for a base layer and registries differ on empty layer lists; one 1 KiB layer is safe.
+ *
  * @example
  * await writeFile("empty.tar", buildEmptyImage());
  */

@@ -1,0 +1,188 @@
+/**
+ * Runs a pod the way the kubelet would, through CRI: a host-network sandbox, init containers one
+ * after another (each waited to exit), then the app containers. Start failures are returned, not
+ * thrown, because tests assert on the message users would see in `kubectl describe pod`.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type CriClient, grpcErrorMessage, type PodSandboxConfig } from "./cri-client.js";
+
+/** One container of a pod, like a pod spec's container entry. */
+export interface ContainerSpec {
+  readonly name: string;
+  /** A ref containerd already has (import it first). */
+  readonly image: string;
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly mounts?: readonly { hostPath: string; containerPath: string; readonly?: boolean }[];
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+export interface RunPodOptions {
+  readonly name: string;
+  /** The RuntimeClass handler; containerd's default (`runc`) when absent. */
+  readonly runtimeHandler?: string;
+  /** Pod annotations (`flox.dev/…`). */
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** The sandbox's log directory; container logs go to `<logDir>/<name>/0.log`. */
+  readonly logDir: string;
+  readonly containers: readonly ContainerSpec[];
+  readonly initContainers?: readonly ContainerSpec[];
+  /** How long each init container may run; default 60 s. */
+  readonly initTimeoutMs?: number;
+}
+
+export interface RunningPod {
+  readonly podId: string;
+  /** Container IDs by name, for every container that was created. */
+  readonly containers: Readonly<Record<string, string>>;
+  /** The gRPC message of a failed CreateContainer or StartContainer, by container name. */
+  readonly startErrors: Readonly<Record<string, string>>;
+  /** Exit codes of the init containers that ran. */
+  readonly initExitCodes: Readonly<Record<string, number>>;
+  /** Absolute log file paths by container name. */
+  readonly logPaths: Readonly<Record<string, string>>;
+}
+
+/**
+ * The sandbox config for a host-network pod: no `hostname` (runc cannot set one without a UTS
+ * namespace) and a pod-wide PID namespace. Pure.
+ */
+export function sandboxConfig(
+  opts: Pick<RunPodOptions, "name" | "annotations" | "logDir">,
+): PodSandboxConfig {
+  return {
+    metadata: { name: opts.name, uid: randomUUID(), namespace: "default", attempt: 0 },
+    logDirectory: opts.logDir,
+    annotations: { ...opts.annotations },
+    labels: { "imageless.test/pod": opts.name },
+    linux: { securityContext: { namespaceOptions: { network: "NODE", pid: "POD", ipc: "POD" } } },
+  };
+}
+
+/**
+ * Runs the sandbox and its containers. An init container that fails to start or exits non-zero
+ * stops the pod's start there, as the kubelet would (the app containers are then not created).
+ *
+ * @example
+ * const pod = await runPod(cri, { name: "hi", logDir, containers: [{ name: "app", image: BUSYBOX_IMAGE_REF, command: ["echo", "hi"] }] });
+ * await waitForExit(cri, pod.containers["app"] ?? "", 10_000);
+ */
+export async function runPod(cri: CriClient, opts: RunPodOptions): Promise<RunningPod> {
+  await mkdir(opts.logDir, { recursive: true });
+  const config = sandboxConfig(opts);
+  const podId = await cri.runPodSandbox({
+    config,
+    ...(opts.runtimeHandler === undefined ? {} : { runtimeHandler: opts.runtimeHandler }),
+  });
+  const containers: Record<string, string> = {};
+  const startErrors: Record<string, string> = {};
+  const initExitCodes: Record<string, number> = {};
+  const logPaths: Record<string, string> = {};
+
+  async function start(spec: ContainerSpec): Promise<string | undefined> {
+    logPaths[spec.name] = join(opts.logDir, spec.name, "0.log");
+    let id: string;
+    try {
+      id = await cri.createContainer({
+        podSandboxId: podId,
+        config: containerConfig(spec),
+        sandboxConfig: config,
+      });
+    } catch (error) {
+      startErrors[spec.name] = grpcErrorMessage(error);
+      return undefined;
+    }
+    containers[spec.name] = id;
+    try {
+      await cri.startContainer(id);
+      return id;
+    } catch (error) {
+      startErrors[spec.name] = grpcErrorMessage(error);
+      return undefined;
+    }
+  }
+
+  for (const spec of opts.initContainers ?? []) {
+    const id = await start(spec);
+    if (id === undefined) return { podId, containers, startErrors, initExitCodes, logPaths };
+    const code = await waitForExit(cri, id, opts.initTimeoutMs ?? 60_000);
+    initExitCodes[spec.name] = code;
+    if (code !== 0) return { podId, containers, startErrors, initExitCodes, logPaths };
+  }
+  for (const spec of opts.containers) await start(spec);
+  return { podId, containers, startErrors, initExitCodes, logPaths };
+}
+
+function containerConfig(spec: ContainerSpec) {
+  return {
+    metadata: { name: spec.name, attempt: 0 },
+    image: { image: spec.image },
+    command: [...(spec.command ?? [])],
+    args: [...(spec.args ?? [])],
+    envs: Object.entries(spec.env ?? {}).map(([key, value]) => ({ key, value })),
+    mounts: (spec.mounts ?? []).map((m) => ({
+      hostPath: m.hostPath,
+      containerPath: m.containerPath,
+      readonly: m.readonly ?? false,
+    })),
+    annotations: { ...spec.annotations },
+    logPath: join(spec.name, "0.log"),
+  };
+}
+
+/**
+ * Polls until the container has exited and returns its exit code.
+ *
+ * @throws Error when it still runs after `timeoutMs`.
+ */
+export async function waitForExit(cri: CriClient, containerId: string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await cri.containerStatus(containerId);
+    if (status.state === "CONTAINER_EXITED") return status.exitCode;
+    if (Date.now() > deadline) {
+      throw new Error(`container ${containerId} still ${status.state} after ${timeoutMs} ms`);
+    }
+    await sleep(100);
+  }
+}
+
+/** A container's output as CRI logged it. */
+export interface ContainerLog {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Parses CRI's log format: `<RFC3339Nano> <stdout|stderr> <F|P> <text>` per line, where `P`
+ * marks a partial line continued by the next entry of the same stream. Pure.
+ */
+export function parseCriLog(text: string): ContainerLog {
+  const out = { stdout: "", stderr: "" };
+  for (const line of text.split("\n")) {
+    const match = /^\S+ (stdout|stderr) ([FP])(?: (.*))?$/.exec(line);
+    if (match === null) continue;
+    const stream = match[1] === "stderr" ? "stderr" : "stdout";
+    out[stream] += (match[3] ?? "") + (match[2] === "F" ? "\n" : "");
+  }
+  return out;
+}
+
+/** Reads and parses a container log file; empty output when it does not exist yet. */
+export async function readContainerLog(path: string): Promise<ContainerLog> {
+  const text = await readFile(path, "utf8").catch((error: unknown) => {
+    if (typeof error === "object" && error !== null && "code" in error && error.code === "ENOENT") return "";
+    throw error;
+  });
+  return parseCriLog(text);
+}
+
+/** Stops and removes the pod sandbox with its containers. */
+export async function removePod(cri: CriClient, podId: string): Promise<void> {
+  await cri.stopPodSandbox(podId);
+  await cri.removePodSandbox(podId);
+}

@@ -1,0 +1,34 @@
+/**
+ * Locates the repository from a compiled test module, for files tsc does not copy to dist/
+ * (the CRI .proto, fixture scripts) and for the shared conformance files next to the repo.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * The repository root: the nearest ancestor of this module holding package.json, so it works
+ * from `dist/test/harness/repo-root.js` and from the source tree alike.
+ *
+ * @example
+ * const proto = join(repoRoot(), "test/harness/cri/runtime-v1.proto");
+ */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "tsconfig.json"))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`repoRoot: no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+/** `<repoRoot>/../shared/conformance`: real files written by Flox. */
+export function conformanceDir(): string {
+  return resolve(repoRoot(), "..", "shared", "conformance");
+}
+
+/** A file under `test/fixtures/` in the source tree (fixtures are not compiled). */
+export function fixturePath(name: string): string {
+  return join(repoRoot(), "test", "fixtures", name);
+}
