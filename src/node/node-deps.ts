@@ -1,0 +1,54 @@
+import type { SelectedPackage } from "../environment/lockfile.js";
+import { deriveGitBaseUrl } from "../floxhub/git-url.js";
+import { resolveEnvironment } from "../floxhub/resolve.js";
+import type { Logger } from "../log/logger.js";
+import { buildProfile } from "../nix/build-profile.js";
+import { addGcRoot, removeGcRoot } from "../nix/gc-roots.js";
+import type { NixStore } from "../nix/nix-store.js";
+import { realisePaths } from "../nix/realise.js";
+import type { NodeConfig } from "./config.js";
+import { statePaths } from "./container-state.js";
+import type { StartDeps } from "./start.js";
+import { nixSystem } from "./system.js";
+import { readToken } from "./token.js";
+
+/** The Nix store the node config describes. */
+export function nodeStore(config: NodeConfig): NixStore {
+  return {
+    storeRoot: config.nix.storeRoot,
+    substituters: [...config.nix.substituters],
+    trustedPublicKeys: [...config.nix.trustedPublicKeys],
+    requireSigs: config.nix.requireSigs,
+  };
+}
+
+/** Wires the start pipeline to the real edges: git, nix and the node's state directory. */
+export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
+  const store = nodeStore(config);
+  const gitBase = deriveGitBaseUrl(config.floxhub.url, config.floxhub.gitUrl || undefined);
+  const cacheDir = statePaths(config.runtime.stateDir, "").floxmetaCache;
+  return {
+    config,
+    log,
+    system: nixSystem(),
+    readToken: (spec) => readToken(spec, config.floxhub.tokenFile),
+    resolve: (ref, token) => resolveEnvironment(ref, { gitBase, cacheDir, log, ...(token ? { token } : {}) }),
+    realise: (paths) => realisePaths(paths, store),
+    buildProfile: (packages: readonly SelectedPackage[], name: string) =>
+      buildProfile(
+        {
+          name,
+          packages: packages.map((pkg) => ({
+            installId: pkg.installId,
+            priority: pkg.priority,
+            paths: Object.values(pkg.outputs),
+          })),
+        },
+        store,
+      ),
+    addGcRoot: (path, link) => addGcRoot(path, link, store),
+    now: () => Date.now(),
+  };
+}
+
+export { removeGcRoot };

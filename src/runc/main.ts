@@ -1,0 +1,84 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ImagelessError } from "../errors/imageless-error.js";
+import { createLogger, fileSink, type Logger } from "../log/logger.js";
+import { configPathFromEnv, loadNodeConfig, type NodeConfig } from "../node/config.js";
+import { prepareExec } from "../node/exec.js";
+import { nodeStartDeps, removeGcRoot } from "../node/node-deps.js";
+import { releaseContainer } from "../node/release.js";
+import { prepareContainer } from "../node/start.js";
+import { readSpec, writeSpec } from "../oci/bundle.js";
+import { parseRuncArgv, type RuncInvocation } from "./argv.js";
+import { reportRuncError } from "./report.js";
+import { resolveRealRunc, runRealRunc } from "./run-runc.js";
+
+// The sh dispatcher this module runs behind (dist/src/runc/main.js → bin/imageless-runc): a `runc` on
+// PATH that resolves to it must be skipped, or the wrapper would run itself.
+const WRAPPER_PATH = fileURLToPath(new URL("../../../bin/imageless-runc", import.meta.url));
+
+/**
+ * `imageless-runc` for the subcommands that need Node: create, exec and delete (the sh dispatcher in
+ * bin/imageless-runc sends everything else straight to runc). Load → modify → write → run runc.
+ * Every failure is caught here, once, and written where containerd reads it: runc's --log.
+ */
+async function main(argv: readonly string[]): Promise<never> {
+  const invocation = parseRuncArgv(argv);
+  let runc: string | undefined = process.env["IMAGELESS_REAL_RUNC"];
+  let log: Logger | undefined;
+  try {
+    const { config, warnings } = await loadNodeConfig(configPathFromEnv(process.env));
+    log = nodeLogger(config);
+    for (const warning of warnings) log.warn("config.warning", { warning });
+    runc ??= resolveRealRunc(config.runtime.runc, WRAPPER_PATH, process.env["PATH"] ?? "");
+    if (!invocation.help) await handle(invocation, config, log);
+  } catch (error) {
+    const message = userMessage(error);
+    log?.error("runc.failed", { command: invocation.command, container: invocation.containerId, message });
+    if (!(error instanceof ImagelessError))
+      log?.error("runc.internal", { stack: String((error as Error)?.stack) });
+    reportRuncError({ path: invocation.global.log, format: invocation.global.logFormat }, message);
+    // A failed delete must not leak the container: runc still has to remove it.
+    if (invocation.command !== "delete" || runc === undefined) process.exit(1);
+  }
+  return runRealRunc(runc, argv);
+}
+
+async function handle(invocation: RuncInvocation, config: NodeConfig, log: Logger): Promise<void> {
+  const containerId = invocation.containerId;
+  if (containerId === undefined) return;
+  const stateDir = config.runtime.stateDir;
+  switch (invocation.command) {
+    case "create": {
+      // The bundle comes from argv, never from cwd: one shim serves the whole pod from the sandbox's bundle.
+      const bundle = invocation.bundle ?? process.cwd();
+      const outcome = await prepareContainer(containerId, await readSpec(bundle), nodeStartDeps(config, log));
+      if (outcome.kind === "flox") await writeSpec(bundle, outcome.spec);
+      return;
+    }
+    case "exec":
+      if (invocation.processFile !== undefined)
+        await prepareExec(containerId, invocation.processFile, { stateDir, log });
+      return;
+    case "delete":
+      await releaseContainer(containerId, { stateDir, log, removeGcRoot });
+      return;
+  }
+}
+
+function nodeLogger(config: NodeConfig): Logger {
+  const dir = join(config.runtime.stateDir, "log");
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch {
+    // The logger itself tolerates an unwritable directory.
+  }
+  return createLogger(fileSink(join(dir, "runtime.jsonl")), { pid: process.pid });
+}
+
+function userMessage(error: unknown): string {
+  if (error instanceof ImagelessError) return error.message;
+  return `internal error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+await main(process.argv.slice(2));
