@@ -1,0 +1,320 @@
+import { randomBytes } from "node:crypto";
+import { access, mkdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { ImagelessError } from "../errors/imageless-error.js";
+import type { Logger } from "../log/logger.js";
+import type { Secret } from "../log/secret.js";
+import { type EnvironmentRef, formatEnvironmentRef } from "../pod/environment-ref.js";
+import { runGit } from "./git.js";
+import { floxmetaUrl } from "./git-url.js";
+import { parseGenerationsMetadata } from "./metadata.js";
+
+/** Where and how to resolve. */
+export interface ResolveOptions {
+  /** Git base URL (`deriveGitBaseUrl`), e.g. `https://api.flox.dev/git` or `file:///srv/floxmeta`. */
+  readonly gitBase: string;
+  /** Directory of the node's bare cache repositories, one per owner (`<cacheDir>/<owner>.git`). */
+  readonly cacheDir: string;
+  readonly token?: Secret;
+  readonly log: Logger;
+}
+
+/** One generation of an environment, read from the hub. */
+export interface ResolvedEnvironment {
+  readonly ref: EnvironmentRef;
+  readonly generation: number;
+  /** True when the ref named no generation, so `generation` is the live one. */
+  readonly live: boolean;
+  /** The floxmeta commit the generation was read from. */
+  readonly commit: string;
+  readonly lockText: string;
+  readonly manifestText?: string;
+  /** True when this call fetched from the hub (the branch tip was not in the cache). */
+  readonly fetched: boolean;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Resolves `owner/name[:N]` against the hub: one `ls-remote` (the per-start authorization check),
+ * a fetch into the node cache only when the branch tip is not there yet, then `metadata.json` and the
+ * generation's `manifest.lock` (+ `manifest.toml`) read from that commit.
+ *
+ * @throws {ImagelessError} `not-found` (no such environment or generation), `unauthorized`,
+ *   `unavailable` (hub unreachable, the caller may apply offline grace), `unsupported`/`invalid-input`
+ *   (metadata or lock it cannot use).
+ * @example
+ * const env = await resolveEnvironment({ owner: "acme", name: "web" }, { gitBase, cacheDir, token, log });
+ * env.generation; // the live generation, e.g. 4
+ */
+export async function resolveEnvironment(
+  ref: EnvironmentRef,
+  opts: ResolveOptions,
+): Promise<ResolvedEnvironment> {
+  const display = `${ref.owner}/${ref.name}`;
+  if (!NAME.test(ref.name) || ref.name.endsWith(".lock") || ref.name.includes("..")) {
+    throw new ImagelessError(
+      "invalid-input",
+      `environment name "${ref.name}" is not accepted: a name is letters, digits, ".", "_" and "-"`,
+    );
+  }
+  const url = floxmetaUrl(opts.gitBase, ref.owner);
+  const started = Date.now();
+  const remoteTip = await lsRemote(url, ref, opts);
+  if (remoteTip === undefined) {
+    throw new ImagelessError("not-found", `environment '${display}' not found at ${opts.gitBase}`);
+  }
+  const repo = await ensureCacheRepo(opts.cacheDir, ref.owner);
+  let commit = remoteTip;
+  const fetched = !(await hasCommit(repo, remoteTip));
+  if (fetched) commit = await fetchBranch(repo, url, ref, opts);
+
+  const [metadataText] = await readBlobs(repo, [`${commit}:metadata.json`]);
+  if (metadataText === undefined) {
+    throw new ImagelessError(
+      "invalid-input",
+      `environment '${display}' has no metadata.json: not a Flox generations branch`,
+    );
+  }
+  const meta = parseGenerationsMetadata(metadataText, `metadata.json of '${display}'`);
+  const generation = pickGeneration(ref, meta.generations, meta.liveGeneration);
+  const [lockText, manifestText] = await readBlobs(repo, [
+    `${commit}:${generation}/env/manifest.lock`,
+    `${commit}:${generation}/env/manifest.toml`,
+  ]);
+  if (lockText === undefined) {
+    throw new ImagelessError(
+      "unsupported",
+      `generation ${generation} of '${display}' has no manifest.lock: imageless runs locked environments only; lock it with the Flox CLI (e.g. flox edit or flox upgrade) and push`,
+    );
+  }
+  opts.log.info("floxhub.resolved", {
+    env: display,
+    generation,
+    live: ref.generation === undefined,
+    commit,
+    fetched,
+    ms: Date.now() - started,
+  });
+  return Object.freeze({
+    ref,
+    generation,
+    live: ref.generation === undefined,
+    commit,
+    lockText,
+    ...(manifestText === undefined ? {} : { manifestText }),
+    fetched,
+  });
+}
+
+/** The generation to use (pure): the pinned one if it exists, else the live one. */
+export function pickGeneration(
+  ref: EnvironmentRef,
+  generations: readonly number[],
+  live: number | undefined,
+): number {
+  const display = `${ref.owner}/${ref.name}`;
+  const existing =
+    generations.length === 0 ? "none exist yet" : `existing generations: ${summarise(generations)}`;
+  if (ref.generation === undefined) {
+    if (live === undefined)
+      throw new ImagelessError("not-found", `environment '${display}' has no live generation: ${existing}`);
+    return live;
+  }
+  if (!generations.includes(ref.generation)) {
+    throw new ImagelessError(
+      "not-found",
+      `environment '${formatEnvironmentRef(ref)}': generation ${ref.generation} does not exist: ${existing}`,
+    );
+  }
+  return ref.generation;
+}
+
+function summarise(generations: readonly number[]): string {
+  const shown =
+    generations.length > 20 ? [...generations.slice(0, 3), "…", ...generations.slice(-5)] : generations;
+  return shown.join(", ");
+}
+
+async function lsRemote(url: string, ref: EnvironmentRef, opts: ResolveOptions): Promise<string | undefined> {
+  const display = `${ref.owner}/${ref.name}`;
+  let stdout: Buffer;
+  try {
+    ({ stdout } = await runGit(["ls-remote", "--", url, `refs/heads/${ref.name}`], gitAuth(url, opts)));
+  } catch (error) {
+    throw hubError(error, display, opts);
+  }
+  const line = stdout
+    .toString("utf8")
+    .split("\n")
+    .find((l) => l.endsWith(`\trefs/heads/${ref.name}`));
+  const sha = line?.split("\t")[0];
+  return sha !== undefined && /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined;
+}
+
+/** Says what was being done, once, for a failure of git against the hub. */
+function hubError(error: unknown, display: string, opts: ResolveOptions): unknown {
+  if (!(error instanceof ImagelessError)) return error;
+  const base = opts.gitBase;
+  const detail = error.message;
+  switch (error.kind) {
+    case "not-found":
+      return new ImagelessError("not-found", `environment '${display}' not found at ${base}`, {
+        cause: error,
+      });
+    case "unauthorized":
+      return new ImagelessError(
+        "unauthorized",
+        `environment '${display}' at ${base}: access denied (${detail}): ${opts.token === undefined ? "no FloxHub token was given; mount the floxhub-token secret" : "the FloxHub token was refused; check that it is valid and may read this environment"}`,
+        { cause: error },
+      );
+    case "unavailable":
+      return new ImagelessError(
+        "unavailable",
+        `environment '${display}': FloxHub at ${base} is unreachable: ${detail}`,
+        {
+          cause: error,
+        },
+      );
+    default:
+      return new ImagelessError(error.kind, `environment '${display}' at ${base}: ${detail}`, {
+        cause: error,
+      });
+  }
+}
+
+function gitAuth(url: string, opts: ResolveOptions): { token?: Secret; authUrl?: string } {
+  return opts.token === undefined ? {} : { token: opts.token, authUrl: url };
+}
+
+/**
+ * Creates `<cacheDir>/<owner>.git` if needed. Parallel starts may race here: each initialises a
+ * private temporary repository and renames it into place; rename is atomic, so the loser finds a
+ * complete repository and discards its own.
+ */
+async function ensureCacheRepo(cacheDir: string, owner: string): Promise<string> {
+  const repo = join(cacheDir, `${owner}.git`);
+  if (await isRepo(repo)) return repo;
+  await mkdir(cacheDir, { recursive: true });
+  const temp = join(cacheDir, `.init-${owner}-${process.pid}-${randomBytes(4).toString("hex")}`);
+  try {
+    await runGit(["init", "--quiet", "--bare", temp]);
+    await rename(temp, repo).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
+    });
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+  return repo;
+}
+
+/** A stat instead of a git spawn: the repository only appears by rename, complete. */
+async function isRepo(dir: string): Promise<boolean> {
+  try {
+    await access(join(dir, "HEAD"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function hasCommit(repo: string, sha: string): Promise<boolean> {
+  try {
+    await runGit(["--git-dir", repo, "cat-file", "-e", `${sha}^{commit}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Fetches branch `name` into the cache and returns the commit fetched (which may be newer than the
+ * ls-remote answer if someone pushed in between; it is read consistently either way).
+ *
+ * Concurrency: parallel starts on a node may fetch the same owner at once. Git writes objects and packs
+ * atomically (temporary file + rename), so concurrent fetches into one repository are safe as long as
+ * they do not fight over a ref: each fetch writes its own ref `refs/imageless/fetch/<unique>` and no
+ * FETCH_HEAD. Afterwards `refs/heads/<name>` is moved (best effort; it only keeps the objects from
+ * being collected) and the private ref is deleted. No lock file, so nothing can go stale when a
+ * start is killed; a killed fetch leaves at most an unused ref or temporary pack.
+ */
+async function fetchBranch(
+  repo: string,
+  url: string,
+  ref: EnvironmentRef,
+  opts: ResolveOptions,
+): Promise<string> {
+  const display = `${ref.owner}/${ref.name}`;
+  const privateRef = `refs/imageless/fetch/${process.pid}-${randomBytes(6).toString("hex")}`;
+  try {
+    // unpackLimit=1 keeps every fetch one pack, which appears only when complete (its index is
+    // renamed in last); loose objects could leave a commit visible without its trees if killed.
+    const refspec = `+refs/heads/${ref.name}:${privateRef}`;
+    await runGit(
+      [
+        "--git-dir",
+        repo,
+        "-c",
+        "fetch.unpackLimit=1",
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        "--no-write-fetch-head",
+        "--",
+        url,
+        refspec,
+      ],
+      gitAuth(url, opts),
+    );
+  } catch (error) {
+    await deleteRef(repo, privateRef);
+    throw hubError(error, display, opts);
+  }
+  const { stdout } = await runGit(["--git-dir", repo, "rev-parse", "--verify", `${privateRef}^{commit}`]);
+  const commit = stdout.toString("utf8").trim();
+  await updateBranch(repo, ref.name, commit);
+  await deleteRef(repo, privateRef);
+  return commit;
+}
+
+async function updateBranch(repo: string, name: string, commit: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await runGit(["--git-dir", repo, "update-ref", `refs/heads/${name}`, commit]);
+      return;
+    } catch {
+      // Another start holds the ref's lock right now; its commit is as good as ours.
+      await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+    }
+  }
+}
+
+async function deleteRef(repo: string, ref: string): Promise<void> {
+  await runGit(["--git-dir", repo, "update-ref", "-d", ref]).catch(() => {});
+}
+
+/**
+ * Reads blobs by `<commit>:<path>` in one `git cat-file --batch`; a missing path gives `undefined`.
+ */
+async function readBlobs(repo: string, specs: readonly string[]): Promise<(string | undefined)[]> {
+  const { stdout } = await runGit(["--git-dir", repo, "cat-file", "--batch"], {
+    input: `${specs.join("\n")}\n`,
+  });
+  const results: (string | undefined)[] = [];
+  let at = 0;
+  for (const spec of specs) {
+    const end = stdout.indexOf(0x0a, at);
+    if (end < 0) throw new ImagelessError("internal", `git cat-file --batch: short output reading ${spec}`);
+    const header = stdout.subarray(at, end).toString("utf8");
+    at = end + 1;
+    const match = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+    if (match === null) {
+      results.push(undefined); // "<spec> missing" or "<spec> ambiguous"
+      continue;
+    }
+    const size = Number(match[2]);
+    results.push(match[1] === "blob" ? stdout.subarray(at, at + size).toString("utf8") : undefined);
+    at += size + 1;
+  }
+  return results;
+}
