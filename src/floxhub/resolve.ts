@@ -165,7 +165,9 @@ function hubError(error: unknown, display: string, opts: ResolveOptions): unknow
     case "unauthorized":
       return new ImagelessError(
         "unauthorized",
-        `environment '${display}' at ${base}: access denied (${detail}): ${opts.token === undefined ? "no FloxHub token was given; mount the floxhub-token secret" : "the FloxHub token was refused; check that it is valid and may read this environment"}`,
+        // git's own line here is "could not read Username … terminal prompts disabled", which
+        // misleads; the cause keeps it for the log.
+        `environment '${display}' at ${base}: access denied: ${opts.token === undefined ? "no FloxHub token was given; mount the floxhub-token secret" : "the FloxHub token was refused; check that it is valid and may read this environment"}`,
         { cause: error },
       );
     case "unavailable":
