@@ -29,35 +29,23 @@ export async function realisePaths(paths: readonly StorePath[], store: NixStore)
   const missing = await invalidPaths(paths, store);
   if (missing.length === 0) return { substituted: [] };
   const action = `substituting ${describePaths(missing)}`;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      // --realise reports each download on stderr: that is how the result knows what this process fetched.
-      const { stderr } = await runNixWithOutput(
-        "nix-store",
-        ["--realise", ...missing, ...PARALLEL, ...storeArgs(store)],
-        {
-          action,
-        },
-      );
-      return { substituted: copiedPaths(stderr) };
-    } catch (error) {
-      if (attempt < NARINFO_CACHE_ATTEMPTS && isNarinfoCacheRace(nixStderr(error))) continue;
-      throw classifyFailure(error, missing, store);
-    }
+  try {
+    // --realise reports each download on stderr: that is how the result knows what this process fetched.
+    const { stderr } = await runNixWithOutput(
+      "nix-store",
+      ["--realise", ...missing, ...PARALLEL, ...storeArgs(store)],
+      {
+        action,
+      },
+    );
+    return { substituted: copiedPaths(stderr) };
+  } catch (error) {
+    throw classifyFailure(error, missing, store);
   }
 }
 
 // Nix 2.8 counts substitutions against max-jobs (default 1), which would fetch one path at a time.
 const PARALLEL = ["--option", "max-jobs", "8"];
-
-// Nix 2.8 registers a cache URL in its narinfo disk cache (~/.cache/nix/binary-cache-v6.sqlite) with
-// "insert or replace": two processes meeting a URL for the first time renumber it under each other
-// and one fails with "constraint failed". The winner has registered the URL by then, so a retry passes.
-const NARINFO_CACHE_ATTEMPTS = 3;
-
-function isNarinfoCacheRace(stderr: string | undefined): boolean {
-  return stderr !== undefined && /binary-cache-v\d+\.sqlite/.test(stderr) && /constraint failed/.test(stderr);
-}
 
 /** The paths of `paths` that are not valid in `store`, asking no substituter. */
 export async function invalidPaths(paths: readonly StorePath[], store: NixStore): Promise<StorePath[]> {

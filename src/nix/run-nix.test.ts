@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isErrorKind } from "../errors/imageless-error.js";
-import { lastErrorLine, NixCommandFailure, nixStderr, runNix } from "./run-nix.js";
+import { isFirstUseRace, lastErrorLine, NixCommandFailure, nixStderr, runNix } from "./run-nix.js";
 
 describe("lastErrorLine()", () => {
   const cases: [string, string, string][] = [
@@ -38,4 +38,21 @@ describe("runNix()", () => {
       },
     );
   });
+});
+
+describe("isFirstUseRace()", () => {
+  const cases: [string, boolean][] = [
+    [
+      "error: creating symlink from '/tmp/s/nix/var/nix/gcroots/profiles' to '/tmp/s/nix/var/nix/profiles': File exists",
+      true,
+    ],
+    ["error: SQLite database '/root/.cache/nix/binary-cache-v6.sqlite' is busy: constraint failed", true],
+    ["error: path '/nix/store/x' is not valid", false],
+    ["error: creating symlink from '/home/me/result' to '/nix/store/x': File exists", false],
+  ];
+  for (const [stderr, expected] of cases) {
+    it(`${expected ? "retries" : "does not retry"}: ${stderr.slice(7, 60)}…`, () => {
+      assert.equal(isFirstUseRace(stderr), expected);
+    });
+  }
 });

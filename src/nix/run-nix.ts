@@ -52,7 +52,40 @@ export interface NixOutput {
  *
  * @throws {ImagelessError} as {@link runNix}.
  */
-export function runNixWithOutput(
+export async function runNixWithOutput(
+  program: NixProgram,
+  args: readonly string[],
+  options: RunNixOptions,
+): Promise<NixOutput> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnNixOnce(program, args, options);
+    } catch (error) {
+      if (attempt < FIRST_USE_ATTEMPTS && isFirstUseRace(nixStderr(error))) continue;
+      throw error;
+    }
+  }
+}
+
+// Two Nix processes that are the first to use something race in Nix 2.8's one-time set-up, and the
+// loser fails although the winner has by then done the work, so running the loser again passes:
+// - a new store: both create <root>/nix/var/nix/gcroots/profiles ("creating symlink … File exists");
+// - a new cache URL in the narinfo disk cache (~/.cache/nix/binary-cache-v6.sqlite, "insert or
+//   replace"): one fails with "constraint failed".
+// On a fresh node two pods starting at once meet exactly this.
+const FIRST_USE_ATTEMPTS = 3;
+
+/** True for the stderr of a failure caused by two Nix processes setting up the same thing at once. */
+export function isFirstUseRace(stderr: string | undefined): boolean {
+  if (stderr === undefined) return false;
+  const narinfoCache = /binary-cache-v\d+\.sqlite/.test(stderr) && /constraint failed/.test(stderr);
+  const storeSetUp = /creating symlink from '[^']*\/nix\/var\/nix\/[^']*' to '[^']*': File exists/.test(
+    stderr,
+  );
+  return narinfoCache || storeSetUp;
+}
+
+function spawnNixOnce(
   program: NixProgram,
   args: readonly string[],
   options: RunNixOptions,

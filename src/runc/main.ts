@@ -34,7 +34,13 @@ async function main(argv: readonly string[]): Promise<never> {
     if (!invocation.help) await handle(invocation, config, log);
   } catch (error) {
     const message = userMessage(error);
-    log?.error("runc.failed", { command: invocation.command, container: invocation.containerId, message });
+    log?.error("runc.failed", {
+      command: invocation.command,
+      container: invocation.containerId,
+      message,
+      // The detail behind the one-line message (e.g. Nix's stderr); owners scrub secrets from causes.
+      cause: causeChain(error).slice(0, 4000) || undefined,
+    });
     if (!(error instanceof ImagelessError))
       log?.error("runc.internal", { stack: String((error as Error)?.stack) });
     reportRuncError({ path: invocation.global.log, format: invocation.global.logFormat }, message);
@@ -74,6 +80,16 @@ function nodeLogger(config: NodeConfig): Logger {
     // The logger itself tolerates an unwritable directory.
   }
   return createLogger(fileSink(join(dir, "runtime.jsonl")), { pid: process.pid });
+}
+
+/** The messages of an error's causes, innermost last (e.g. the Nix command and its stderr). */
+function causeChain(error: unknown): string {
+  const parts: string[] = [];
+  for (let cause = error instanceof Error ? error.cause : undefined; cause !== undefined; ) {
+    parts.push(cause instanceof Error ? cause.message : String(cause));
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return parts.join(" <- ");
 }
 
 function userMessage(error: unknown): string {

@@ -27,7 +27,7 @@ export interface RunPodOptions {
   readonly runtimeHandler?: string;
   /** Pod annotations (`flox.dev/…`). */
   readonly annotations?: Readonly<Record<string, string>>;
-  /** The sandbox's log directory; container logs go to `<logDir>/<name>/0.log`. */
+  /** Where pod log directories go; container logs are `<logDir>/<namespace>_<pod>_<uid>/<container>/0.log`. */
   readonly logDir: string;
   readonly containers: readonly ContainerSpec[];
   readonly initContainers?: readonly ContainerSpec[];
@@ -54,9 +54,12 @@ export interface RunningPod {
 export function sandboxConfig(
   opts: Pick<RunPodOptions, "name" | "annotations" | "logDir">,
 ): PodSandboxConfig {
+  const uid = randomUUID();
   return {
-    metadata: { name: opts.name, uid: randomUUID(), namespace: "default", attempt: 0 },
-    logDirectory: opts.logDir,
+    metadata: { name: opts.name, uid, namespace: "default", attempt: 0 },
+    // One directory per pod, as kubelet's /var/log/pods/<namespace>_<name>_<uid>: pods that reuse a
+    // container name must not append to each other's logs.
+    logDirectory: join(opts.logDir, `default_${opts.name}_${uid}`),
     annotations: { ...opts.annotations },
     labels: { "imageless.test/pod": opts.name },
     linux: { securityContext: { namespaceOptions: { network: "NODE", pid: "POD", ipc: "POD" } } },
@@ -72,8 +75,9 @@ export function sandboxConfig(
  * await waitForExit(cri, pod.containers["app"] ?? "", 10_000);
  */
 export async function runPod(cri: CriClient, opts: RunPodOptions): Promise<RunningPod> {
-  await mkdir(opts.logDir, { recursive: true });
   const config = sandboxConfig(opts);
+  const logDirectory = config.logDirectory ?? opts.logDir;
+  await mkdir(logDirectory, { recursive: true });
   const podId = await cri.runPodSandbox({
     config,
     ...(opts.runtimeHandler === undefined ? {} : { runtimeHandler: opts.runtimeHandler }),
@@ -84,7 +88,7 @@ export async function runPod(cri: CriClient, opts: RunPodOptions): Promise<Runni
   const logPaths: Record<string, string> = {};
 
   async function start(spec: ContainerSpec): Promise<string | undefined> {
-    logPaths[spec.name] = join(opts.logDir, spec.name, "0.log");
+    logPaths[spec.name] = join(logDirectory, spec.name, "0.log");
     let id: string;
     try {
       id = await cri.createContainer({

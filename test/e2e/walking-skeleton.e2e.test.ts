@@ -1,0 +1,242 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { serveBinaryCache } from "../harness/binary-cache-server.js";
+import { fixtureGeneration } from "../harness/flox-envs.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
+import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
+import { buildFixturePackages } from "../harness/nix-fixtures.js";
+import { readContainerLog, removePod, runPod, waitForExit } from "../harness/pod.js";
+import { makeTempDir, removeTree } from "../harness/temp.js";
+
+// One node for the suite: containerd start and the fixture build cost seconds, the pods milliseconds.
+let node: FloxNode;
+let work: string;
+
+before(async () => {
+  work = await makeTempDir("skeleton");
+  const fixtures = await buildFixturePackages(join(work, "fixtures"));
+  const { hello, hello2, coreutils } = fixtures.packages;
+  await writeFloxmeta(join(work, "floxmeta"), "acme", [
+    {
+      name: "hello",
+      generations: [
+        fixtureGeneration([
+          { installId: "hello", path: hello },
+          { installId: "coreutils", path: coreutils },
+        ]),
+        fixtureGeneration(
+          [
+            { installId: "hello", path: hello2 },
+            { installId: "coreutils", path: coreutils },
+          ],
+          { vars: { GREETING: "generation two of $FLOX_ENV_DESCRIPTION" } },
+        ),
+      ],
+    },
+  ]);
+  node = await startFloxNode({ gitUrl: `file://${join(work, "floxmeta")}`, fixtures });
+});
+
+after(async () => {
+  await node?.stop();
+  await removeTree(work);
+});
+
+/** The config.json containerd and runc used for a container (the wrapper edits it in place). */
+async function bundleSpec(containerId: string): Promise<{
+  mounts?: { destination: string }[];
+  annotations?: Record<string, string>;
+  process?: { env?: string[] };
+}> {
+  const path = join(
+    node.containerd.state,
+    "io.containerd.runtime.v2.task",
+    "k8s.io",
+    containerId,
+    "config.json",
+  );
+  return JSON.parse(await readFile(path, "utf8"));
+}
+
+describe("a pod on the flox runtime", () => {
+  it("runs a package binary from the environment, its output in the container log", async () => {
+    const pod = await runPod(node.cri, {
+      name: "hello-live",
+      runtimeHandler: FLOX_HANDLER,
+      annotations: { "flox.dev/environment": "acme/hello:1" },
+      logDir: node.logDir,
+      containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["hello"] }],
+    });
+    try {
+      assert.deepEqual(pod.startErrors, {});
+      const app = pod.containers["app"] ?? "";
+      assert.equal(await waitForExit(node.cri, app, 30_000), 0);
+      const log = await readContainerLog(pod.logPaths["app"] ?? "");
+      assert.equal(log.stdout.trim(), "Hello, world!");
+    } finally {
+      await removePod(node.cri, pod.podId);
+    }
+  });
+
+  it("gives ExecSync the environment: $FLOX_ENV/bin first on PATH and package binaries runnable", async () => {
+    const pod = await runPod(node.cri, {
+      name: "hello-exec",
+      runtimeHandler: FLOX_HANDLER,
+      annotations: { "flox.dev/environment": "acme/hello:1" },
+      logDir: node.logDir,
+      containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["sleep", "600"] }],
+    });
+    try {
+      assert.deepEqual(pod.startErrors, {});
+      const app = pod.containers["app"] ?? "";
+      const path = await node.cri.execSync(app, ["sh", "-c", 'echo "$PATH"'], 20);
+      assert.equal(path.exitCode, 0);
+      const floxEnv = await node.cri.execSync(app, ["sh", "-c", 'echo "$FLOX_ENV"'], 20);
+      const env = floxEnv.stdout.toString().trim();
+      assert.match(env, /^\/nix\/store\/[a-z0-9]{32}-flox-env-run$/);
+      assert.ok(
+        path.stdout.toString().startsWith(`${env}/bin:`),
+        `PATH starts with $FLOX_ENV/bin: ${path.stdout}`,
+      );
+      const hello = await node.cri.execSync(app, ["hello"], 20);
+      assert.equal(hello.stdout.toString().trim(), "Hello, world!");
+      // /nix is the node's store, read-only.
+      const write = await node.cri.execSync(app, ["touch", "/nix/store/x"], 20);
+      assert.notEqual(write.exitCode, 0);
+    } finally {
+      await removePod(node.cri, pod.podId);
+    }
+  });
+
+  it("runs generation 1 for owner/name:1 and the live generation 2 for owner/name", async () => {
+    const outputs: Record<string, string> = {};
+    for (const [label, ref] of [
+      ["pinned", "acme/hello:1"],
+      ["live", "acme/hello"],
+    ] as const) {
+      const pod = await runPod(node.cri, {
+        name: `hello-${label}`,
+        runtimeHandler: FLOX_HANDLER,
+        annotations: { "flox.dev/environment": ref },
+        logDir: node.logDir,
+        containers: [
+          { name: "app", image: EMPTY_IMAGE_REF, command: ["sh", "-c", 'hello; echo "$GREETING"'] },
+        ],
+      });
+      try {
+        assert.deepEqual(pod.startErrors, {});
+        assert.equal(await waitForExit(node.cri, pod.containers["app"] ?? "", 30_000), 0);
+        outputs[label] = (await readContainerLog(pod.logPaths["app"] ?? "")).stdout.trim();
+      } finally {
+        await removePod(node.cri, pod.podId);
+      }
+    }
+    assert.equal(outputs["pinned"], "Hello, world!");
+    assert.equal(outputs["live"], "Hello, world! (v2)\ngeneration two of acme/hello");
+  });
+
+  it("leaves the sandbox and a container without flox.dev/environment unmodified", async () => {
+    const pod = await runPod(node.cri, {
+      name: "plain",
+      runtimeHandler: FLOX_HANDLER,
+      logDir: node.logDir,
+      containers: [{ name: "app", image: "localhost/busybox:test", command: ["sleep", "600"] }],
+    });
+    try {
+      assert.deepEqual(pod.startErrors, {});
+      const app = pod.containers["app"] ?? "";
+      const spec = await bundleSpec(app);
+      assert.equal(
+        spec.mounts?.some((m) => m.destination === "/nix"),
+        false,
+      );
+      assert.equal(
+        Object.keys(spec.annotations ?? {}).some((k) => k.startsWith("flox.dev/")),
+        false,
+      );
+      const sandbox = await bundleSpec(pod.podId);
+      assert.equal(
+        sandbox.mounts?.some((m) => m.destination === "/nix"),
+        false,
+      );
+      const env = await node.cri.execSync(app, ["env"], 20);
+      assert.doesNotMatch(env.stdout.toString(), /FLOX_ENV/);
+      assert.equal(existsSync(join(node.stateDir, "containers", `${app}.json`)), false);
+    } finally {
+      await removePod(node.cri, pod.podId);
+    }
+  });
+
+  for (const value of ["no-slash", "a/b:0", "a/b:x"]) {
+    it(`fails StartContainer for flox.dev/environment=${JSON.stringify(value)}, naming both, leaving nothing behind`, async () => {
+      const pod = await runPod(node.cri, {
+        name: `bad-${value.replace(/[^a-z0-9]/g, "-")}`,
+        runtimeHandler: FLOX_HANDLER,
+        annotations: { "flox.dev/environment": value },
+        logDir: node.logDir,
+        containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["hello"] }],
+      });
+      try {
+        const error = pod.startErrors["app"] ?? "";
+        assert.match(
+          error,
+          /OCI runtime create failed: imageless: annotation flox\.dev\/environment: cannot use/,
+        );
+        assert.ok(error.includes(JSON.stringify(value)), error);
+        const records = existsSync(join(node.stateDir, "containers"))
+          ? await readdir(join(node.stateDir, "containers"))
+          : [];
+        assert.ok(
+          !records.some((file) => file.startsWith(pod.containers["app"] ?? "?")),
+          "no container record",
+        );
+        const roots = existsSync(join(node.stateDir, "gcroots"))
+          ? await readdir(join(node.stateDir, "gcroots"))
+          : [];
+        assert.ok(!roots.includes(pod.containers["app"] ?? "?"), "no gc root");
+      } finally {
+        await removePod(node.cri, pod.podId);
+      }
+    });
+  }
+});
+
+describe("two pods starting the same uncached environment at once", () => {
+  it("both run, with one download per store path", async () => {
+    const cache = await serveBinaryCache(node.fixtures.cacheDir, { narDelayMs: 300 });
+    const second = await startFloxNode({
+      gitUrl: `file://${join(work, "floxmeta")}`,
+      substituter: cache.url,
+      fixtures: node.fixtures,
+    });
+    try {
+      const start = (name: string) =>
+        runPod(second.cri, {
+          name,
+          runtimeHandler: FLOX_HANDLER,
+          annotations: { "flox.dev/environment": "acme/hello:1" },
+          logDir: second.logDir,
+          containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["hello"] }],
+        });
+      const pods = await Promise.all([start("twin-a"), start("twin-b")]);
+      try {
+        for (const pod of pods) {
+          assert.deepEqual(pod.startErrors, {});
+          assert.equal(await waitForExit(second.cri, pod.containers["app"] ?? "", 30_000), 0);
+          assert.equal((await readContainerLog(pod.logPaths["app"] ?? "")).stdout.trim(), "Hello, world!");
+        }
+        const nars = [...cache.requests].filter(([path]) => path.includes("nar/"));
+        assert.ok(nars.length >= 3, `nars were downloaded: ${JSON.stringify(nars)}`);
+        for (const [path, count] of nars) assert.equal(count, 1, `${path} downloaded ${count} times`);
+      } finally {
+        for (const pod of pods) await removePod(second.cri, pod.podId);
+      }
+    } finally {
+      await second.stop();
+      await cache.close();
+    }
+  });
+});

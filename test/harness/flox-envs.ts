@@ -1,0 +1,49 @@
+import type { StorePath } from "../../src/nix/store-path.js";
+import { lockEntry } from "./nix-fixtures.js";
+
+/** One package of a fixture generation: a fixture store path under an install id. */
+export interface FixturePackage {
+  readonly installId: string;
+  readonly path: StorePath;
+  readonly priority?: number;
+}
+
+/**
+ * A generation as Flox would write it: manifest.toml and a manifest.lock whose embedded manifest
+ * matches, with catalog-shaped entries for x86_64-linux pointing at fixture store paths.
+ */
+export function fixtureGeneration(
+  packages: readonly FixturePackage[],
+  options: { vars?: Record<string, string>; hook?: string } = {},
+): { manifestToml: string; lock: object } {
+  const vars = options.vars ?? {};
+  const install = Object.fromEntries(packages.map((pkg) => [pkg.installId, { "pkg-path": pkg.installId }]));
+  const manifest = {
+    version: 1,
+    install,
+    vars,
+    hook: options.hook === undefined ? {} : { "on-activate": options.hook },
+    profile: {},
+    options: { systems: ["x86_64-linux"] },
+  };
+  const toml = [
+    "version = 1",
+    "[install]",
+    ...packages.map((pkg) => `${pkg.installId}.pkg-path = "${pkg.installId}"`),
+    "[vars]",
+    ...Object.entries(vars).map(([key, value]) => `${key} = ${JSON.stringify(value)}`),
+    "[hook]",
+    ...(options.hook === undefined ? [] : [`on-activate = ${JSON.stringify(options.hook)}`]),
+    "[options]",
+    'systems = ["x86_64-linux"]',
+    "",
+  ].join("\n");
+  const lock = {
+    "lockfile-version": 1,
+    manifest,
+    packages: packages.map((pkg) =>
+      lockEntry(pkg.installId, pkg.path, { installId: pkg.installId, priority: pkg.priority ?? 5 }),
+    ),
+  };
+  return { manifestToml: toml, lock };
+}

@@ -1,0 +1,103 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { buildEmptyImage, EMPTY_IMAGE_REF } from "../../src/image/empty-image.js";
+import { type Containerd, startContainerd } from "./containerd.js";
+import { type CriClient, connectCri } from "./cri-client.js";
+import { buildBusyboxImage } from "./images.js";
+import { buildFixturePackages, type Fixtures } from "./nix-fixtures.js";
+import { repoRoot } from "./repo-root.js";
+import { makeTempDir, removeTree } from "./temp.js";
+
+/** The runtime handler name tests register the wrapper under, as a cluster would. */
+export const FLOX_HANDLER = "flox";
+
+export interface FloxNodeOptions {
+  /** git base the node resolves environments from (file:// or http://). */
+  readonly gitUrl: string;
+  /** Substituter URL; defaults to the fixtures' file:// cache. */
+  readonly substituter?: string;
+  /** Fixture packages to trust (their cache's key); built in the node's dir when absent. */
+  readonly fixtures?: Fixtures;
+  /** Extra TOML appended to the node config. */
+  readonly extraConfig?: string;
+}
+
+/** A node as a cluster would have it: a private containerd whose `flox` handler runs imageless-runc. */
+export interface FloxNode {
+  readonly dir: string;
+  readonly containerd: Containerd;
+  readonly cri: CriClient;
+  readonly fixtures: Fixtures;
+  readonly configPath: string;
+  readonly stateDir: string;
+  readonly storeRoot: string;
+  readonly logDir: string;
+  /** The runtime's structured log (JSON lines). */
+  readonly runtimeLog: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a node: temp Nix store root, node config, containerd with the `flox` handler (BinaryName =
+ * bin/imageless-runc), and the empty image imported. `stop()` removes everything, also mounts.
+ */
+export async function startFloxNode(options: FloxNodeOptions): Promise<FloxNode> {
+  const dir = await makeTempDir("node");
+  let containerd: Containerd | undefined;
+  try {
+    const fixtures = options.fixtures ?? (await buildFixturePackages(join(dir, "fixtures")));
+    const storeRoot = join(dir, "node-store");
+    const stateDir = join(dir, "state");
+    const configPath = join(dir, "config.toml");
+    await writeFile(
+      configPath,
+      [
+        "[floxhub]",
+        `url = "https://hub.example.invalid"`,
+        `git-url = ${JSON.stringify(options.gitUrl)}`,
+        "[nix]",
+        `store-root = ${JSON.stringify(storeRoot)}`,
+        `substituters = [${JSON.stringify(options.substituter ?? fixtures.cacheUrl)}]`,
+        `trusted-public-keys = [${JSON.stringify(fixtures.publicKey)}]`,
+        "[runtime]",
+        `state-dir = ${JSON.stringify(stateDir)}`,
+        "[telemetry]",
+        "enabled = false",
+        options.extraConfig ?? "",
+      ].join("\n"),
+    );
+    containerd = await startContainerd({
+      dir: join(dir, "containerd"),
+      runtimes: { [FLOX_HANDLER]: { binaryName: join(repoRoot(), "bin", "imageless-runc") } },
+      // Nix keeps a narinfo cache per substituter URL under $XDG_CACHE_HOME; test caches reuse
+      // 127.0.0.1 URLs with fresh keys, so each node gets its own rather than root's shared one.
+      env: { IMAGELESS_CONFIG: configPath, XDG_CACHE_HOME: join(dir, "xdg-cache") },
+    });
+    await containerd.importImage(buildEmptyImage());
+    await containerd.importImage(buildBusyboxImage());
+    const cri = connectCri(containerd.socket);
+    const started = containerd;
+    return {
+      dir,
+      containerd: started,
+      cri,
+      fixtures,
+      configPath,
+      stateDir,
+      storeRoot,
+      logDir: join(dir, "pod-logs"),
+      runtimeLog: join(stateDir, "log", "runtime.jsonl"),
+      async stop() {
+        cri.close();
+        await started.stop();
+        await removeTree(dir);
+      },
+    };
+  } catch (error) {
+    await containerd?.stop().catch(() => {});
+    await removeTree(dir);
+    throw error;
+  }
+}
+
+export { EMPTY_IMAGE_REF };
