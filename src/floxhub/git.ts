@@ -16,6 +16,11 @@ export interface GitOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Kill git after this long (default 120 s): a hung hub must not hang a container start forever. */
   readonly timeoutMs?: number;
+  /**
+   * Run git holding an exclusive flock(2) on this file (util-linux `flock`), waiting for other holders.
+   * The kernel drops the lock when the holder dies, so a killed start can never leave it stale.
+   */
+  readonly lockFile?: string;
 }
 
 /** What a successful git command printed. */
@@ -47,7 +52,9 @@ export async function runGit(args: readonly string[], opts: GitOptions = {}): Pr
   const env = gitEnvironment(opts);
   const timeoutMs = opts.timeoutMs ?? 120_000;
   return await new Promise<GitResult>((resolve, reject) => {
-    const child = spawn("git", args, {
+    const [program, argv] =
+      opts.lockFile === undefined ? ["git", args] : ["flock", [opts.lockFile, "git", ...args]];
+    const child = spawn(program, argv, {
       cwd: opts.cwd,
       env,
       stdio: ["pipe", "pipe", "pipe"],

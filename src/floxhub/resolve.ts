@@ -233,12 +233,13 @@ async function hasCommit(repo: string, sha: string): Promise<boolean> {
  * Fetches branch `name` into the cache and returns the commit fetched (which may be newer than the
  * ls-remote answer if someone pushed in between; it is read consistently either way).
  *
- * Concurrency: parallel starts on a node may fetch the same owner at once. Git writes objects and packs
- * atomically (temporary file + rename), so concurrent fetches into one repository are safe as long as
- * they do not fight over a ref: each fetch writes its own ref `refs/imageless/fetch/<unique>` and no
- * FETCH_HEAD. Afterwards `refs/heads/<name>` is moved (best effort; it only keeps the objects from
- * being collected) and the private ref is deleted. No lock file, so nothing can go stale when a
- * start is killed; a killed fetch leaves at most an unused ref or temporary pack.
+ * Concurrency: parallel starts on a node may fetch the same owner at once. Concurrent fetches into one
+ * repository are not safe on git 2.39: a fetch negotiating with the refs of another one still writing
+ * its pack failed with "bad object refs/imageless/fetch/…" (seen in CI). So fetches of one owner hold
+ * a flock(2) on `<repo>/imageless-fetch.lock` (the kernel releases it if the start is killed: it cannot
+ * go stale), while reads stay lock-free. Each fetch still writes its own ref
+ * `refs/imageless/fetch/<unique>` and no FETCH_HEAD; afterwards `refs/heads/<name>` is moved (it keeps
+ * the objects from being collected) and the private ref is deleted.
  */
 async function fetchBranch(
   repo: string,
@@ -266,7 +267,7 @@ async function fetchBranch(
         url,
         refspec,
       ],
-      gitAuth(url, opts),
+      { ...gitAuth(url, opts), lockFile: join(repo, "imageless-fetch.lock") },
     );
   } catch (error) {
     await deleteRef(repo, privateRef);
