@@ -11,7 +11,7 @@ if [ "$node_major" -lt "$need_node_major" ]; then
 fi
 
 # Debian's packages: the node runtime's real parts (containerd, runc, Nix) and what the tests build with.
-packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux)
+packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux postgresql chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
