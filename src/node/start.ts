@@ -42,7 +42,24 @@ export interface StartDeps {
 
 export type CreateOutcome =
   | { readonly kind: "unmodified"; readonly spec: OciSpec; readonly reason: string }
-  | { readonly kind: "flox"; readonly spec: OciSpec; readonly record: ContainerRecord };
+  | {
+      readonly kind: "flox";
+      readonly spec: OciSpec;
+      readonly record: ContainerRecord;
+      readonly policy: Extract<ContainerPolicy, { kind: "flox" }>;
+      /** What this start measured, for logs and telemetry (durations in ms). */
+      readonly stats: StartStats;
+    };
+
+export interface StartStats {
+  readonly live: boolean;
+  readonly cacheHit: boolean;
+  readonly fetched: boolean;
+  readonly resolveMs: number;
+  readonly realiseMs: number;
+  readonly buildMs: number;
+  readonly totalMs: number;
+}
 
 /**
  * The start of one container (SPEC §4–§6), top to bottom: policy → token → resolve → realise →
@@ -111,21 +128,24 @@ export async function prepareContainer(
     createdAt: new Date(started).toISOString(),
   };
   await saveContainerRecord(deps.config.runtime.stateDir, record);
-  deps.log.info("start.prepared", {
-    container: containerId,
-    env: ref,
-    generation: resolved.generation,
+  const stats: StartStats = {
     live: resolved.live,
-    fetched: resolved.fetched,
-    substituted: substituted.length,
     cacheHit: substituted.length === 0,
-    storePath,
+    fetched: resolved.fetched,
     resolveMs: resolvedAt - started,
     realiseMs: realisedAt - resolvedAt,
     buildMs: builtAt - realisedAt,
     totalMs: deps.now() - started,
+  };
+  deps.log.info("start.prepared", {
+    container: containerId,
+    env: ref,
+    generation: resolved.generation,
+    substituted: substituted.length,
+    storePath,
+    ...stats,
   });
-  return { kind: "flox", spec: applyModifiers(spec, modifiers), record };
+  return { kind: "flox", spec: applyModifiers(spec, modifiers), record, policy, stats };
 }
 
 function activationInput(
