@@ -26,3 +26,21 @@ export interface HubAccess {
   /** What the caller may do as `owner` (write = may create environments and push under it). */
   ownerAccess(principal: Principal | undefined, owner: string): Promise<Access>;
 }
+
+export type Visibility = "public" | "private";
+
+/** The hub's index of environments (the database's view; git holds their content). */
+export interface EnvironmentIndex {
+  /** Records that `owner/name` was pushed (creates it as private when new, updates its time). */
+  recordPush(owner: string, name: string): Promise<void>;
+  /** Every environment with its visibility. */
+  list(): Promise<readonly { owner: string; name: string; visibility: Visibility }[]>;
+}
+
+/** What the hub's HTTP services (git, cache, API, web) are built from; the server wires one. */
+export interface HubServices {
+  /** The hub's data directory: `git/<owner>/floxmeta`, `cache/`, `signing-key`, `hub.sqlite`. */
+  readonly dataDir: string;
+  readonly access: HubAccess;
+  readonly environments: EnvironmentIndex;
+}
