@@ -31,6 +31,8 @@ export interface ResolvedEnvironment {
   readonly manifestText?: string;
   /** True when this call fetched from the hub (the branch tip was not in the cache). */
   readonly fetched: boolean;
+  /** True when read from the node's cache because the hub was unreachable (offline grace, SPEC §3). */
+  readonly offline?: boolean;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -69,6 +71,67 @@ export async function resolveEnvironment(
   const fetched = !(await hasCommit(repo, remoteTip));
   if (fetched) commit = await fetchBranch(repo, url, ref, opts);
 
+  const { generation, lockText, manifestText } = await readGeneration(repo, commit, ref);
+  opts.log.info("floxhub.resolved", {
+    env: display,
+    generation,
+    live: ref.generation === undefined,
+    commit,
+    fetched,
+    ms: Date.now() - started,
+  });
+  return Object.freeze({
+    ref,
+    generation,
+    live: ref.generation === undefined,
+    commit,
+    lockText,
+    ...(manifestText === undefined ? {} : { manifestText }),
+    fetched,
+  });
+}
+
+/**
+ * Reads `ref` from the node's cache alone, no hub request: the first of `commits` (floxmeta commits the
+ * node resolved before, newest first; the cached branch tip is tried last) whose `metadata.json` has
+ * the generation. For an unpinned ref that is the live generation of the first readable commit.
+ * Undefined when the cache holds no such generation. Offline grace only (SPEC §3): the caller has
+ * already decided that this token may use it.
+ */
+export async function readCachedGeneration(
+  ref: EnvironmentRef,
+  commits: readonly string[],
+  opts: Pick<ResolveOptions, "cacheDir">,
+): Promise<ResolvedEnvironment | undefined> {
+  const repo = join(opts.cacheDir, `${ref.owner}.git`);
+  if (!(await isRepo(repo))) return undefined;
+  for (const commit of [...commits, `refs/heads/${ref.name}`]) {
+    if (!(await hasCommit(repo, commit))) continue;
+    try {
+      const read = await readGeneration(repo, commit, ref);
+      return Object.freeze({
+        ref,
+        live: ref.generation === undefined,
+        commit,
+        fetched: false,
+        offline: true,
+        ...read,
+      });
+    } catch (error) {
+      if (!(error instanceof ImagelessError)) throw error;
+      // This commit does not have the generation (or is unreadable): try the next one.
+    }
+  }
+  return undefined;
+}
+
+/** `metadata.json` at `commit` → the generation for `ref` → its lock and manifest. */
+async function readGeneration(
+  repo: string,
+  commit: string,
+  ref: EnvironmentRef,
+): Promise<{ generation: number; lockText: string; manifestText?: string }> {
+  const display = `${ref.owner}/${ref.name}`;
   const [metadataText] = await readBlobs(repo, [`${commit}:metadata.json`]);
   if (metadataText === undefined) {
     throw new ImagelessError(
@@ -88,23 +151,7 @@ export async function resolveEnvironment(
       `generation ${generation} of '${display}' has no manifest.lock: imageless runs locked environments only; lock it with the Flox CLI (e.g. flox edit or flox upgrade) and push`,
     );
   }
-  opts.log.info("floxhub.resolved", {
-    env: display,
-    generation,
-    live: ref.generation === undefined,
-    commit,
-    fetched,
-    ms: Date.now() - started,
-  });
-  return Object.freeze({
-    ref,
-    generation,
-    live: ref.generation === undefined,
-    commit,
-    lockText,
-    ...(manifestText === undefined ? {} : { manifestText }),
-    fetched,
-  });
+  return { generation, lockText, ...(manifestText === undefined ? {} : { manifestText }) };
 }
 
 /** The generation to use (pure): the pinned one if it exists, else the live one. */

@@ -8,6 +8,7 @@ import type { NixStore } from "../nix/nix-store.js";
 import { realisePaths } from "../nix/realise.js";
 import type { NodeConfig } from "./config.js";
 import { statePaths } from "./container-state.js";
+import { resolveWithGrace } from "./offline-grace.js";
 import type { StartDeps } from "./start.js";
 import { nixSystem } from "./system.js";
 import { readToken } from "./token.js";
@@ -22,7 +23,10 @@ export function nodeStore(config: NodeConfig): NixStore {
   };
 }
 
-/** Wires the start pipeline to the real edges: git, nix and the node's state directory. */
+/**
+ * Wires the start pipeline to the real edges: the token (expiry checked), git with offline grace
+ * (SPEC §3), nix and the node's state directory.
+ */
 export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
   const store = nodeStore(config);
   const gitBase = deriveGitBaseUrl(config.floxhub.url, config.floxhub.gitUrl || undefined);
@@ -31,8 +35,20 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
     config,
     log,
     system: nixSystem(),
-    readToken: (spec) => readToken(spec, config.floxhub.tokenFile),
-    resolve: (ref, token) => resolveEnvironment(ref, { gitBase, cacheDir, log, ...(token ? { token } : {}) }),
+    readToken: (spec) => readToken(spec, config.floxhub.tokenFile, Date.now()),
+    resolve: (ref, token) =>
+      resolveWithGrace(
+        ref,
+        token,
+        () => resolveEnvironment(ref, { gitBase, cacheDir, log, ...(token ? { token } : {}) }),
+        {
+          stateDir: config.runtime.stateDir,
+          cacheDir,
+          graceMs: config.floxhub.offlineGraceMs,
+          log,
+          now: Date.now,
+        },
+      ),
     realise: (paths) => realisePaths(paths, store),
     buildProfile: (packages: readonly SelectedPackage[], name: string) =>
       buildProfile(

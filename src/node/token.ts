@@ -3,9 +3,11 @@ import { join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { Secret } from "../log/secret.js";
 import type { OciSpec } from "../oci/spec.js";
+import { assertTokenNotExpired } from "./jwt.js";
 
 /** Where a pod mounts its FloxHub token Secret (SPEC §2 "Authentication"). */
 export const TOKEN_MOUNT_DIR = "/var/run/secrets/flox.dev";
+/** The file in that mount (the Secret's key) that holds the token. */
 export const TOKEN_FILE_NAME = "floxhub-token";
 
 /**
@@ -24,9 +26,18 @@ export function podTokenSource(spec: OciSpec): string | undefined {
 
 /**
  * The token for this container's hub requests: the pod's own Secret wins over the node-wide file.
- * Undefined means anonymous (public environments work).
+ * Undefined means anonymous (public environments work). A JWT past its `exp` (at `now`, epoch ms)
+ * fails here, before any hub request.
+ *
+ * @throws {ImagelessError} `failed-precondition` when the file cannot be read, `unauthorized` when expired.
+ * @example
+ * const token = await readToken(spec, config.floxhub.tokenFile, Date.now());
  */
-export async function readToken(spec: OciSpec, nodeTokenFile: string): Promise<Secret | undefined> {
+export async function readToken(
+  spec: OciSpec,
+  nodeTokenFile: string,
+  now: number = Date.now(),
+): Promise<Secret | undefined> {
   const podSource = podTokenSource(spec);
   const path = podSource ?? (nodeTokenFile === "" ? undefined : nodeTokenFile);
   if (path === undefined) return undefined;
@@ -44,6 +55,13 @@ export async function readToken(spec: OciSpec, nodeTokenFile: string): Promise<S
       },
     );
   }
-  const token = text.trim();
-  return token === "" ? undefined : new Secret(token);
+  const value = text.trim();
+  if (value === "") return undefined;
+  const token = new Secret(value);
+  assertTokenNotExpired(
+    token,
+    now,
+    podSource === undefined ? `the node token file ${path}` : `the pod's secret ${TOKEN_FILE_NAME}`,
+  );
+  return token;
 }

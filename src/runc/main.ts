@@ -7,8 +7,11 @@ import { configPathFromEnv, loadNodeConfig, type NodeConfig } from "../node/conf
 import { prepareExec } from "../node/exec.js";
 import { nodeStartDeps, removeGcRoot } from "../node/node-deps.js";
 import { releaseContainer } from "../node/release.js";
-import { prepareContainer } from "../node/start.js";
+import { type CreateOutcome, prepareContainer } from "../node/start.js";
 import { readSpec, writeSpec } from "../oci/bundle.js";
+import type { OciSpec } from "../oci/spec.js";
+import { type ContainerPolicy, parsePodPolicy } from "../pod/policy.js";
+import { recordContainerStart } from "../telemetry/record-start.js";
 import { parseRuncArgv, type RuncInvocation } from "./argv.js";
 import { reportRuncError } from "./report.js";
 import { resolveRealRunc, runRealRunc } from "./run-runc.js";
@@ -58,8 +61,27 @@ async function handle(invocation: RuncInvocation, config: NodeConfig, log: Logge
     case "create": {
       // The bundle comes from argv, never from cwd: one shim serves the whole pod from the sandbox's bundle.
       const bundle = invocation.bundle ?? process.cwd();
-      const outcome = await prepareContainer(containerId, await readSpec(bundle), nodeStartDeps(config, log));
-      if (outcome.kind === "flox") await writeSpec(bundle, outcome.spec);
+      const spec = await readSpec(bundle);
+      const started = Date.now();
+      let outcome: CreateOutcome;
+      try {
+        outcome = await prepareContainer(containerId, spec, nodeStartDeps(config, log));
+        if (outcome.kind === "flox") await writeSpec(bundle, outcome.spec);
+      } catch (error) {
+        await recordCreate(spec, config, log, {
+          result: "error",
+          errorKind: error instanceof ImagelessError ? error.kind : "internal",
+          totalMs: Date.now() - started,
+        });
+        throw error;
+      }
+      if (outcome.kind === "flox") {
+        await recordCreate(spec, config, log, {
+          result: "ok",
+          generation: outcome.record.generation,
+          stats: outcome.stats,
+        });
+      }
       return;
     }
     case "exec":
@@ -70,6 +92,32 @@ async function handle(invocation: RuncInvocation, config: NodeConfig, log: Logge
       await releaseContainer(containerId, { stateDir, log, removeGcRoot });
       return;
   }
+}
+
+/** One telemetry event for a create (SPEC §9); recordContainerStart decides whether and never throws. */
+async function recordCreate(
+  spec: OciSpec,
+  config: NodeConfig,
+  log: Logger,
+  outcome: Parameters<typeof recordContainerStart>[0]["outcome"],
+): Promise<void> {
+  const annotations = spec.annotations ?? {};
+  let policy: ContainerPolicy | undefined;
+  try {
+    policy = parsePodPolicy(annotations);
+  } catch {
+    policy = undefined; // an invalid annotation: the annotations alone decide
+  }
+  await recordContainerStart(
+    { annotations, policy, outcome },
+    {
+      enabled: config.telemetry.enabled,
+      endpoint: config.telemetry.endpoint,
+      stateDir: config.runtime.stateDir,
+      disableVariable: process.env["FLOX_DISABLE_METRICS"],
+      log,
+    },
+  );
 }
 
 function nodeLogger(config: NodeConfig): Logger {
