@@ -1,0 +1,202 @@
+import { type ErrorKind, ImagelessError } from "../errors/imageless-error.js";
+import type { Secret } from "../log/secret.js";
+import {
+  type Account,
+  type EnvironmentDetail,
+  type EnvironmentSummary,
+  type GenerationInfo,
+  type HistoryInfo,
+  parseAccount,
+  parseEnvironmentDetail,
+  parseEnvironmentList,
+  parseGenerations,
+  parseHistory,
+  parseHistoryEntry,
+  type Visibility,
+} from "./api-types.js";
+import { deriveApiBaseUrl } from "./hub-urls.js";
+
+/** Where the hub is and who is asking. */
+export interface HubClientOptions {
+  readonly hubUrl: string;
+  /** Sent as `Authorization: Bearer`; anonymous without. */
+  readonly token?: Secret;
+  /** Per request (default 30 s). */
+  readonly timeoutMs?: number;
+}
+
+/** An environment on the hub, `owner/name`. */
+export interface EnvRef {
+  readonly owner: string;
+  readonly name: string;
+}
+
+/**
+ * A typed client of the hub's JSON API (docs/hub.md, `/api/v1`). Every answer is parsed into the
+ * documented shape; every failure is one {@link ImagelessError} whose kind follows the HTTP status.
+ *
+ * @example
+ * const hub = new HubApiClient({ hubUrl: "http://127.0.0.1:7878", token });
+ * const me = await hub.me();
+ */
+export class HubApiClient {
+  readonly #base: string;
+  readonly #token: Secret | undefined;
+  readonly #timeoutMs: number;
+
+  constructor(opts: HubClientOptions) {
+    this.#base = deriveApiBaseUrl(opts.hubUrl);
+    this.#token = opts.token;
+    this.#timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  /** The account the token belongs to. @throws {ImagelessError} `unauthorized` without a valid token. */
+  async me(): Promise<Account> {
+    return parseAccount(await this.#call("GET", "/accounts/me", "reading the account of the token"), "me");
+  }
+
+  /** Environments the caller may read. */
+  async listEnvironments(
+    filter: { owner?: string; visibility?: Visibility } = {},
+  ): Promise<EnvironmentSummary[]> {
+    const query = new URLSearchParams();
+    if (filter.owner !== undefined) query.set("owner", filter.owner);
+    if (filter.visibility !== undefined) query.set("visibility", filter.visibility);
+    const q = query.size === 0 ? "" : `?${query.toString()}`;
+    return parseEnvironmentList(
+      await this.#call("GET", `/environments${q}`, "listing environments"),
+      "environments",
+    );
+  }
+
+  /** One generation (the live one by default) of an environment. */
+  async environment(ref: EnvRef, generation?: number): Promise<EnvironmentDetail> {
+    const q = generation === undefined ? "" : `?generation=${generation}`;
+    const data = await this.#call("GET", `${envPath(ref)}${q}`, `reading environment '${display(ref)}'`);
+    return parseEnvironmentDetail(data, "environment");
+  }
+
+  /** Every generation of an environment, with which one is live. */
+  async generations(ref: EnvRef): Promise<GenerationInfo[]> {
+    const data = await this.#call(
+      "GET",
+      `${envPath(ref)}/generations`,
+      `listing generations of '${display(ref)}'`,
+    );
+    return parseGenerations(data, "generations");
+  }
+
+  /** The audit trail of an environment, oldest first. */
+  async history(ref: EnvRef): Promise<HistoryInfo[]> {
+    const data = await this.#call(
+      "GET",
+      `${envPath(ref)}/history`,
+      `reading the history of '${display(ref)}'`,
+    );
+    return parseHistory(data, "history");
+  }
+
+  /** Makes `generation` live; returns the new `switch_generation` history entry. */
+  async switchGeneration(ref: EnvRef, generation: number): Promise<HistoryInfo> {
+    const data = await this.#call(
+      "POST",
+      `${envPath(ref)}/switch`,
+      `switching '${display(ref)}' to generation ${generation}`,
+      { generation },
+    );
+    return parseHistoryEntry(data, "switch");
+  }
+
+  /** Switches back to the previously live generation; returns the new history entry. */
+  async rollback(ref: EnvRef): Promise<HistoryInfo> {
+    const data = await this.#call("POST", `${envPath(ref)}/rollback`, `rolling back '${display(ref)}'`, {});
+    return parseHistoryEntry(data, "rollback");
+  }
+
+  /** Makes an environment public or private. */
+  async setVisibility(ref: EnvRef, visibility: Visibility): Promise<void> {
+    await this.#call("PUT", `${envPath(ref)}/visibility`, `making '${display(ref)}' ${visibility}`, {
+      visibility,
+    });
+  }
+
+  async #call(method: string, path: string, action: string, body?: unknown): Promise<unknown> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (this.#token !== undefined) headers["authorization"] = `Bearer ${this.#token.reveal()}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let response: Response;
+    try {
+      response = await fetch(`${this.#base}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+        redirect: "error",
+      });
+    } catch (error) {
+      throw new ImagelessError(
+        "unavailable",
+        `${action}: the hub at ${this.#base} is unreachable: ${reason(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      throw new ImagelessError(
+        statusKind(response.status),
+        `${action}: ${hubErrorLine(response.status, text)}`,
+      );
+    }
+    if (text.trim() === "") return {};
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new ImagelessError(
+        "internal",
+        `${action}: the hub answered HTTP ${response.status} with non-JSON`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+}
+
+/** The error kind of a failed API call by HTTP status (pure). */
+export function statusKind(status: number): ErrorKind {
+  if (status === 400 || status === 422) return "invalid-input";
+  if (status === 401 || status === 403) return "unauthorized";
+  if (status === 404) return "not-found";
+  if (status === 409) return "failed-precondition";
+  if (status >= 500) return "unavailable";
+  return "internal";
+}
+
+/** The one line to show for an error answer: the hub's `{ error }` text, else the status (pure). */
+export function hubErrorLine(status: number, body: string): string {
+  try {
+    const data: unknown = JSON.parse(body);
+    if (typeof data === "object" && data !== null && "error" in data && typeof data.error === "string") {
+      return `${data.error} (HTTP ${status})`;
+    }
+  } catch {
+    // Not JSON (a proxy's HTML page): fall through to the status line.
+  }
+  return `the hub answered HTTP ${status}`;
+}
+
+function envPath(ref: EnvRef): string {
+  return `/environments/${encodeURIComponent(ref.owner)}/${encodeURIComponent(ref.name)}`;
+}
+
+function display(ref: EnvRef): string {
+  return `${ref.owner}/${ref.name}`;
+}
+
+function reason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  return `${error.message}${cause}`;
+}
