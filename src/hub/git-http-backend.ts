@@ -12,6 +12,14 @@ export interface GitHttpOptions {
   readonly allowPush: boolean;
   /** The authenticated user, passed to git as REMOTE_USER (it shows in reflogs). */
   readonly remoteUser?: string;
+  /** Extra git config for this request (e.g. `transfer.hideRefs`), as GIT_CONFIG_* variables. */
+  readonly config?: readonly (readonly [string, string])[];
+  /** Extra environment for git and its hooks (e.g. what a pre-receive hook may allow). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Serve protocol v0 even when the client asks for v2 (v0 checks every want against visible refs). */
+  readonly protocolV0?: boolean;
+  /** Runs after git finished and before the response ends (the client is still waiting). */
+  readonly beforeEnd?: (exitCode: number | null) => Promise<void>;
   readonly log?: Logger;
 }
 
@@ -73,7 +81,12 @@ export async function handleGitHttp(
       if (!headersSent) reply(res, 500, "git is not available\n");
       resolve();
     });
-    child.on("close", (code) => {
+    child.on("close", async (code) => {
+      if (opts.beforeEnd !== undefined) {
+        await opts.beforeEnd(code).catch((error: unknown) => {
+          opts.log?.error("hub.git.before_end_failed", { error: String(error) });
+        });
+      }
       if (code !== 0) {
         opts.log?.warn("hub.git.backend_failed", {
           path: opts.pathInfo,
@@ -113,15 +126,23 @@ export function cgiEnvironment(
   if (encoding !== undefined) env["HTTP_CONTENT_ENCODING"] = encoding;
   // Protocol v2 is negotiated through this header (git ≥ 2.18 clients send it).
   const protocol = header(req, "git-protocol");
-  if (protocol !== undefined && /^[A-Za-z0-9=:._-]+$/.test(protocol)) env["GIT_PROTOCOL"] = protocol;
-  if (opts.remoteUser !== undefined) env["REMOTE_USER"] = opts.remoteUser;
-  if (opts.allowPush) {
-    // http-backend serves receive-pack only to an authenticated REMOTE_USER unless told otherwise;
-    // the hub has already decided, so say so explicitly.
-    env["GIT_CONFIG_COUNT"] = "1";
-    env["GIT_CONFIG_KEY_0"] = "http.receivepack";
-    env["GIT_CONFIG_VALUE_0"] = "true";
+  if (protocol !== undefined && /^[A-Za-z0-9=:._-]+$/.test(protocol) && opts.protocolV0 !== true) {
+    env["GIT_PROTOCOL"] = protocol;
   }
+  if (opts.remoteUser !== undefined) env["REMOTE_USER"] = opts.remoteUser;
+  // http-backend serves receive-pack only to an authenticated REMOTE_USER unless told otherwise;
+  // the hub has already decided, so say so explicitly.
+  const config = [...(opts.allowPush ? [["http.receivepack", "true"] as const] : []), ...(opts.config ?? [])];
+  return { ...opts.env, ...env, ...configEnvironment(config) };
+}
+
+function configEnvironment(config: readonly (readonly [string, string])[]): Record<string, string> {
+  if (config.length === 0) return {};
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(config.length) };
+  config.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
   return env;
 }
 

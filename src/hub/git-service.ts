@@ -1,0 +1,120 @@
+/**
+ * The hub's git endpoint, `/git/<owner>/floxmeta/…`: authenticates the caller, decides their view
+ * (git-access.ts), and hands the request to the real `git http-backend`. Pushes are validated by the
+ * pre-receive hook installed in each repository; once receive-pack has finished, and before the
+ * client's push returns, every branch that moved is recorded in the environment index.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { isErrorKind } from "../errors/imageless-error.js";
+import type { Logger } from "../log/logger.js";
+import type { HubServices, Principal } from "./access.js";
+import { classifyCredentials, decideGitRequest, parseGitTarget } from "./git-access.js";
+import { handleGitHttp } from "./git-http-backend.js";
+import { ensureRepo, gitRoot, listBranches, repoExists } from "./git-repos.js";
+import { formatPushAccess, PUSH_ACCESS_VARIABLE } from "./push-validation.js";
+
+/** The challenge git needs to retry with credentials (Flox's helper answers with `oauth:<token>`). */
+const CHALLENGE = 'Basic realm="imageless hub", charset="UTF-8"';
+
+/**
+ * Registers `GET|POST /git/*` on `app`, in its own scope: git's request bodies stream to
+ * http-backend unparsed.
+ *
+ * @example
+ * const app = fastify();
+ * registerGitRoutes(app, services, log);
+ * await app.listen({ port: 8080 });
+ * // git clone --branch web http://127.0.0.1:8080/git/acme/floxmeta
+ */
+export function registerGitRoutes(app: FastifyInstance, services: HubServices, log: Logger): void {
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    // Leave the body unread: http-backend reads it (possibly gzip-encoded) from the raw request.
+    scope.addContentTypeParser("*", (_request, _payload, done) => done(null));
+    scope.route({
+      method: ["GET", "POST"],
+      url: "/git/*",
+      handler: (request, reply) => serveGitRequest(request, reply, services, log),
+    });
+  });
+}
+
+async function serveGitRequest(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  services: HubServices,
+  log: Logger,
+): Promise<void> {
+  const target = parseGitTarget(request.method, request.raw.url ?? "");
+  if (target === undefined) {
+    return refuse(request, reply, 404, "not a floxmeta smart-HTTP path: /git/<owner>/floxmeta");
+  }
+  const authorization = request.headers.authorization;
+  const credentials = classifyCredentials(authorization);
+  let principal: Principal | undefined;
+  if (credentials === "token") {
+    try {
+      principal = await services.access.identify(authorization);
+    } catch (error) {
+      if (!isErrorKind(error, "unauthorized")) throw error;
+      return refuse(request, reply, 401, error.message);
+    }
+  }
+  const branches = await listBranches(services.dataDir, target.owner);
+  const decision = decideGitRequest(target.owner, {
+    service: target.service,
+    credentials,
+    ...(principal === undefined ? {} : { principal: principal.name }),
+    repoExists: branches.size > 0 || (await repoExists(services.dataDir, target.owner)),
+    branches: await Promise.all(
+      [...branches.keys()].map(async (name) => ({
+        name,
+        access: await services.access.environmentAccess(principal, target.owner, name),
+      })),
+    ),
+    ownerAccess:
+      target.service === "receive-pack" && principal !== undefined
+        ? await services.access.ownerAccess(principal, target.owner)
+        : "none",
+  });
+  log.info("hub.git.request", {
+    owner: target.owner,
+    service: target.service,
+    phase: target.phase,
+    caller: principal?.name ?? "anonymous",
+    decision: decision.kind === "serve" ? "serve" : decision.status,
+  });
+  if (decision.kind === "refuse") return refuse(request, reply, decision.status, decision.message);
+
+  if (target.service === "receive-pack") await ensureRepo(services.dataDir, target.owner);
+  const recordMoves = async () => {
+    const after = await listBranches(services.dataDir, target.owner);
+    for (const [name, tip] of after) {
+      if (branches.get(name) === tip) continue;
+      await services.environments.recordPush(target.owner, name);
+      log.info("hub.git.pushed", { owner: target.owner, env: name, tip });
+    }
+  };
+  reply.hijack();
+  await handleGitHttp(request.raw, reply.raw, {
+    projectRoot: gitRoot(services.dataDir),
+    pathInfo: target.pathInfo,
+    allowPush: target.service === "receive-pack",
+    config: decision.config,
+    // Protocol v0 checks every requested object against the visible refs (see git-access.ts).
+    protocolV0: true,
+    log,
+    ...(principal === undefined ? {} : { remoteUser: principal.name }),
+    ...(decision.push === undefined
+      ? {}
+      : { env: { [PUSH_ACCESS_VARIABLE]: formatPushAccess(decision.push) } }),
+    ...(target.service === "receive-pack" && target.phase === "rpc" ? { beforeEnd: recordMoves } : {}),
+  });
+}
+
+function refuse(request: FastifyRequest, reply: FastifyReply, status: number, message: string): void {
+  // git may have started sending a pack; read it away so the connection stays usable.
+  request.raw.resume();
+  if (status === 401) void reply.header("WWW-Authenticate", CHALLENGE);
+  void reply.code(status).type("text/plain; charset=utf-8").send(`${message}\n`);
+}

@@ -1,0 +1,108 @@
+/**
+ * The hub's pre-receive hook: `git receive-pack` runs it (through the script the git service
+ * installs in each floxmeta repository) with the pushed ref updates on stdin, before any ref moves.
+ * It reads the new objects from git's quarantine, asks push-validation.ts, and on a refusal prints
+ * one line (git shows it as `remote: …`) and exits 1, so every ref of the push stays unchanged.
+ */
+import { ImagelessError } from "../errors/imageless-error.js";
+import { runGit } from "../floxhub/git.js";
+import {
+  type BranchFacts,
+  checkRefUpdate,
+  isZeroId,
+  PUSH_ACCESS_VARIABLE,
+  type PushAccess,
+  type PushVerdict,
+  parsePushAccess,
+  parseRefUpdates,
+  type RefUpdate,
+  validateBranchUpdate,
+} from "./push-validation.js";
+
+// receive-pack points these at the quarantined objects; git children of the hook need them to see
+// the pushed commits (runGit starts git with a clean environment).
+const GIT_VARIABLES = [
+  "GIT_DIR",
+  "GIT_OBJECT_DIRECTORY",
+  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+  "GIT_QUARANTINE_PATH",
+];
+
+async function main(): Promise<number> {
+  const access = parsePushAccess(process.env[PUSH_ACCESS_VARIABLE]);
+  const updates = parseRefUpdates(await readStdin());
+  for (const update of updates) {
+    const verdict = await judge(update, access);
+    if (!verdict.accepted) {
+      process.stderr.write(`imageless hub: push refused: ${oneLine(verdict.reason)}\n`);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+async function judge(update: RefUpdate, access: PushAccess): Promise<PushVerdict> {
+  const byRef = checkRefUpdate(update, access);
+  if (!byRef.accepted) return byRef;
+  return validateBranchUpdate(update.ref.slice("refs/heads/".length), await readFacts(update));
+}
+
+async function readFacts(update: RefUpdate): Promise<BranchFacts> {
+  const isNew = isZeroId(update.oldId);
+  const files = (await git(["ls-tree", "-r", "--name-only", "-z", update.newId])).split("\0");
+  const oldMetadata = isNew ? undefined : await readBlob(update.oldId, "metadata.json");
+  return {
+    fastForward: isNew || (await isAncestor(update.oldId, update.newId)),
+    newFiles: new Set(files.filter((file) => file !== "")),
+    ...(oldMetadata === undefined ? {} : { oldMetadata }),
+    ...(files.includes("metadata.json")
+      ? { newMetadata: await readBlob(update.newId, "metadata.json") }
+      : {}),
+  };
+}
+
+async function readBlob(commit: string, path: string): Promise<string | undefined> {
+  try {
+    return await git(["cat-file", "blob", `${commit}:${path}`]);
+  } catch {
+    return undefined;
+  }
+}
+
+async function isAncestor(older: string, newer: string): Promise<boolean> {
+  try {
+    await git(["merge-base", "--is-ancestor", older, newer]);
+    return true;
+  } catch {
+    // exit status 1 means "not an ancestor"; any other failure refuses the push too.
+    return false;
+  }
+}
+
+async function git(args: readonly string[]): Promise<string> {
+  const env: Record<string, string> = {};
+  for (const name of GIT_VARIABLES) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return (await runGit(args, { cwd: process.cwd(), env })).stdout.toString("utf8");
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ");
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message = error instanceof ImagelessError ? error.message : String(error);
+    process.stderr.write(`imageless hub: push refused: internal error: ${oneLine(message)}\n`);
+    process.exit(1);
+  },
+);
