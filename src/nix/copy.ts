@@ -92,7 +92,11 @@ function classifyCopyFailure(error: unknown, action: string): unknown {
       { cause: error },
     );
   }
-  if (/path '[^']+' is not valid|does not exist|don't know how to build/.test(stderr)) {
+  if (
+    /path '[^']+' is not valid|does not exist|don't know how to build|no substituter that can build it/.test(
+      stderr,
+    )
+  ) {
     return new ImagelessError(
       "not-found",
       `${action}: a path is not in the local store: build or fetch it first, or name its store with --from-store`,
