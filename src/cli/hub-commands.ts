@@ -1,6 +1,203 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
+import { ImagelessError } from "../errors/imageless-error.js";
+import { createUserDirect, listUsersDirect } from "../hub/accounts/bootstrap.js";
+import { type ApiTarget, callHubApi } from "../hub/api/api-call.js";
+import { startHub } from "../hub/server.js";
+import { readCredentials, readHubUrl } from "../hub-client/credentials.js";
+import { normaliseHubUrl } from "../hub-client/hub-urls.js";
+import { createLogger } from "../log/logger.js";
+import { Secret } from "../log/secret.js";
 
-/** `imageless hub …` (see docs/hub.md). */
+const DEFAULT_DATA_DIR = "/var/lib/imageless-hub";
+
+interface StoreFlags {
+  dataDir: string;
+  database?: string;
+}
+interface ApiFlags {
+  hub?: string;
+  token?: string;
+}
+
+/** `imageless hub …` (see docs/hub.md): serve, and manage users, organisations and tokens. */
 export function registerHubCommands(program: Command): void {
-  program.command("hub").description("hub commands (not built yet)");
+  const hub = program.command("hub").description("run a hub and manage its accounts (docs/hub.md)");
+
+  storeOptions(hub.command("serve").description("serve the hub: /api/v1, /git, /cache and the web UI"))
+    .option("--listen <host:port>", "address to listen on (port 0: any free port)", "127.0.0.1:7878")
+    .option("--public-url <url>", "the URL clients reach this hub at")
+    .action(async (opts: StoreFlags & { listen: string; publicUrl?: string }) => {
+      const log = createLogger((line) => process.stderr.write(line), { component: "hub" });
+      const running = await startHub({
+        listen: opts.listen,
+        dataDir: opts.dataDir,
+        ...(opts.database === undefined ? {} : { database: opts.database }),
+        ...(opts.publicUrl === undefined ? {} : { publicUrl: normaliseHubUrl(opts.publicUrl) }),
+        log,
+      });
+      await new Promise<void>((resolve) => {
+        process.once("SIGTERM", resolve);
+        process.once("SIGINT", resolve);
+      });
+      await running.close();
+      log.info("hub.stopped");
+    });
+
+  const user = hub.command("user").description("users (on the hub's database directly)");
+  storeOptions(
+    user.command("create").argument("<handle>").description("create a user and print a token for them"),
+  )
+    .option("--admin", "make the user a hub admin", false)
+    .action(async (handle: string, opts: StoreFlags & { admin: boolean }) => {
+      const created = await createUserDirect(storeOf(opts), handle, { admin: opts.admin });
+      process.stderr.write(
+        `created ${created.admin ? "admin " : ""}user ${created.handle}; token ${created.tokenId} expires ${new Date(created.expiresAt).toISOString()}\n`,
+      );
+      process.stdout.write(`${created.token.reveal()}\n`);
+    });
+  storeOptions(user.command("list").description("list users")).action(async (opts: StoreFlags) => {
+    for (const u of await listUsersDirect(storeOf(opts))) {
+      process.stdout.write(
+        `${u.handle}${u.admin ? "\tadmin" : ""}\tcreated ${new Date(u.createdAt).toISOString()}\n`,
+      );
+    }
+  });
+
+  const org = hub.command("org").description("organisations (through the API, with your token)");
+  apiOptions(org.command("create").argument("<name>")).action(async (name: string, opts: ApiFlags) => {
+    await callHubApi(await apiTarget(opts), "POST", "/orgs", {
+      body: { name },
+      action: `creating organisation ${name}`,
+    });
+    print(`created organisation ${name}; you are its owner`);
+  });
+  apiOptions(org.command("add-member").argument("<org>").argument("<handle>"))
+    .addOption(
+      new Option("--role <role>", "the member's role")
+        .choices(["owner", "writer", "reader"])
+        .default("reader"),
+    )
+    .action(async (name: string, handle: string, opts: ApiFlags & { role: string }) => {
+      await callHubApi(await apiTarget(opts), "PUT", `/orgs/${enc(name)}/members/${enc(handle)}`, {
+        body: { role: opts.role },
+        action: `adding ${handle} to ${name}`,
+      });
+      print(`${handle} is ${opts.role} of ${name}`);
+    });
+  apiOptions(org.command("remove-member").argument("<org>").argument("<handle>")).action(
+    async (name: string, handle: string, opts: ApiFlags) => {
+      await callHubApi(await apiTarget(opts), "DELETE", `/orgs/${enc(name)}/members/${enc(handle)}`, {
+        action: `removing ${handle} from ${name}`,
+      });
+      print(`${handle} is no longer a member of ${name}`);
+    },
+  );
+  apiOptions(
+    org.command("list").argument("[org]").description("your organisations, or the members of one"),
+  ).action(async (name: string | undefined, opts: ApiFlags) => {
+    const target = await apiTarget(opts);
+    if (name === undefined) {
+      const me = await callHubApi(target, "GET", "/accounts/me", { action: "listing your organisations" });
+      for (const o of listField(me, "orgs")) print(`${text(o, "name")}\t${text(o, "role")}`);
+      return;
+    }
+    const shown = await callHubApi(target, "GET", `/orgs/${enc(name)}`, {
+      action: `listing members of ${name}`,
+    });
+    for (const m of listField(shown, "members")) print(`${text(m, "handle")}\t${text(m, "role")}`);
+  });
+
+  const token = hub
+    .command("token")
+    .description("tokens (yours, or an organisation's machine tokens with --org)");
+  apiOptions(token.command("create"))
+    .option("--description <text>", "what the token is for")
+    .option("--org <org>", "create a machine token of this organisation (valid until revoked)")
+    .action(async (opts: ApiFlags & { description?: string; org?: string }) => {
+      const body = opts.description === undefined ? {} : { description: opts.description };
+      const created = await callHubApi(await apiTarget(opts), "POST", tokensPath(opts.org), {
+        body,
+        action: "creating a token",
+      });
+      process.stderr.write(`created token ${text(created, "id")}\n`);
+      print(text(created, "token"));
+    });
+  apiOptions(token.command("list"))
+    .option("--org <org>", "list the machine tokens of this organisation")
+    .action(async (opts: ApiFlags & { org?: string }) => {
+      const list = await callHubApi(await apiTarget(opts), "GET", tokensPath(opts.org), {
+        action: "listing tokens",
+      });
+      for (const t of Array.isArray(list) ? (list as unknown[]) : []) {
+        const revoked = (t as { revoked?: unknown }).revoked === true ? "\trevoked" : "";
+        print(
+          `${text(t, "id")}\tcreated ${text(t, "createdAt")}\texpires ${text(t, "expiresAt") || "never"}${revoked}\t${text(t, "description")}`,
+        );
+      }
+    });
+  apiOptions(token.command("revoke").argument("<id>"))
+    .option("--org <org>", "the token is a machine token of this organisation")
+    .action(async (id: string, opts: ApiFlags & { org?: string }) => {
+      await callHubApi(await apiTarget(opts), "DELETE", `${tokensPath(opts.org)}/${enc(id)}`, {
+        action: `revoking token ${id}`,
+      });
+      print(`revoked token ${id}`);
+    });
+}
+
+function storeOptions(command: Command): Command {
+  return command
+    .option("--data-dir <dir>", "the hub's data directory", DEFAULT_DATA_DIR)
+    .addOption(
+      new Option("--database <url>", "PostgreSQL URL (default: SQLite in the data directory)").env(
+        "IMAGELESS_HUB_DATABASE",
+      ),
+    );
+}
+
+function apiOptions(command: Command): Command {
+  return command
+    .option("--hub <url>", "the hub (default: $IMAGELESS_HUB or the one you logged in to)")
+    .option("--token <token>", "your token (default: $IMAGELESS_TOKEN or the one you logged in with)");
+}
+
+function storeOf(opts: StoreFlags) {
+  return { dataDir: opts.dataDir, ...(opts.database === undefined ? {} : { database: opts.database }) };
+}
+
+/** The hub and token to call: flags, then $IMAGELESS_HUB/$IMAGELESS_TOKEN and the credentials file. */
+async function apiTarget(opts: ApiFlags): Promise<ApiTarget> {
+  const hubUrl = opts.hub ?? (await readHubUrl());
+  const token = opts.token === undefined ? (await readCredentials())?.token : new Secret(opts.token);
+  if (hubUrl === undefined || token === undefined) {
+    throw new ImagelessError(
+      "unauthorized",
+      "no hub token: pass --hub and --token, set IMAGELESS_HUB and IMAGELESS_TOKEN, or run imageless auth login",
+    );
+  }
+  return { hubUrl: normaliseHubUrl(hubUrl), token };
+}
+
+function tokensPath(org: string | undefined): string {
+  return org === undefined ? "/tokens" : `/orgs/${enc(org)}/tokens`;
+}
+
+function enc(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function listField(data: unknown, key: string): unknown[] {
+  const value =
+    typeof data === "object" && data !== null ? (data as Record<string, unknown>)[key] : undefined;
+  return Array.isArray(value) ? value : [];
+}
+
+function text(data: unknown, key: string): string {
+  const value =
+    typeof data === "object" && data !== null ? (data as Record<string, unknown>)[key] : undefined;
+  return typeof value === "string" ? value : "";
 }

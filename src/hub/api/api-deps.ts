@@ -1,0 +1,18 @@
+import type { Logger } from "../../log/logger.js";
+import type { HubAccessImpl } from "../access-impl.js";
+import type { HubStore } from "../db/hub-store.js";
+import type { TokenService } from "../tokens/token-service.js";
+
+/** What the `/api/v1` routes are built from; the server wires one. */
+export interface ApiDeps {
+  readonly store: HubStore;
+  readonly access: HubAccessImpl;
+  readonly tokens: TokenService;
+  /** The data directory (`git/<owner>/floxmeta` lives under it). */
+  readonly dataDir: string;
+  /** Unix milliseconds. */
+  readonly now: () => number;
+  /** Written as `hostname` into history entries the hub makes (switch, rollback). */
+  readonly hostname: string;
+  readonly log: Logger;
+}

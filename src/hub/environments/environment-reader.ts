@@ -1,0 +1,86 @@
+import { type Lockfile, parseLockfile } from "../../environment/lockfile.js";
+import { type Manifest, manifestFromLock, parseManifestToml } from "../../environment/manifest.js";
+import { ImagelessError } from "../../errors/imageless-error.js";
+import { type GenerationsMetadata, parseGenerationsMetadata } from "../../floxhub/metadata.js";
+import { readBranchTip, readFiles } from "./floxmeta-reader.js";
+
+/** An environment's branch tip and its parsed `metadata.json`. */
+export interface EnvironmentState {
+  readonly commit: string;
+  readonly metadataText: string;
+  readonly meta: GenerationsMetadata;
+}
+
+/** One generation's manifest and (optional) lock. */
+export interface GenerationContent {
+  readonly manifest: Manifest;
+  readonly lock?: Lockfile;
+}
+
+/**
+ * The tip of environment `ref` (`owner/name`) in `repo`, or undefined when its branch does not exist.
+ *
+ * @throws {ImagelessError} `internal` when the branch has no readable `metadata.json` (pushes are
+ *   validated, so this means the repository was changed behind the hub's back).
+ */
+export async function readEnvironmentState(
+  repo: string,
+  name: string,
+  ref: string,
+): Promise<EnvironmentState | undefined> {
+  const commit = await readBranchTip(repo, name);
+  if (commit === undefined) return undefined;
+  const [metadataText] = await readFiles(repo, commit, ["metadata.json"]);
+  if (metadataText === undefined)
+    throw new ImagelessError("internal", `environment "${ref}": its branch has no metadata.json`);
+  return {
+    commit,
+    metadataText,
+    meta: stored(() => parseGenerationsMetadata(metadataText, `metadata.json of "${ref}"`)),
+  };
+}
+
+/**
+ * Generation `generation` of the environment at `state`: `N/env/manifest.toml` and, when present,
+ * `N/env/manifest.lock`.
+ *
+ * @throws {ImagelessError} `not-found` when the generation does not exist.
+ */
+export async function readGeneration(
+  repo: string,
+  state: EnvironmentState,
+  opts: { generation: number; ref: string },
+): Promise<GenerationContent> {
+  const { generation, ref } = opts;
+  const where = `"${ref}" generation ${generation}`;
+  const [toml, lockText] = await readFiles(repo, state.commit, [
+    `${generation}/env/manifest.toml`,
+    `${generation}/env/manifest.lock`,
+  ]);
+  if (toml === undefined && lockText === undefined) {
+    const known = state.meta.generations.join(", ") || "none";
+    throw new ImagelessError(
+      "not-found",
+      `environment ${where} does not exist: its generations are ${known}`,
+    );
+  }
+  const lock =
+    lockText === undefined ? undefined : stored(() => parseLockfile(lockText, `manifest.lock of ${where}`));
+  const manifest =
+    toml !== undefined
+      ? stored(() => parseManifestToml(toml, `manifest.toml of ${where}`))
+      : stored(() => manifestFromLock(lock as Lockfile));
+  return { manifest, ...(lock === undefined ? {} : { lock }) };
+}
+
+/** Content already in the hub is not the caller's input: a parse failure is the hub's problem (500). */
+function stored<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ImagelessError && error.kind === "invalid-input") {
+      throw new ImagelessError("internal", error.message, { cause: error });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,129 @@
+import { ImagelessError } from "../../errors/imageless-error.js";
+import { runGit } from "../../floxhub/git.js";
+import {
+  appendSwitch,
+  type ChangeInfo,
+  type GenerationsMetadata,
+  type HistoryEntry,
+  type MetadataJson,
+  parseGenerationsMetadata,
+} from "../../floxhub/metadata.js";
+import { readEnvironmentState } from "./environment-reader.js";
+
+/** How a live-generation change is made. */
+export interface SwitchOptions {
+  /** The owner's bare repository. */
+  readonly repo: string;
+  readonly name: string;
+  /** `owner/name`, for messages. */
+  readonly ref: string;
+  /** Picks the generation to make live from the current metadata (e.g. a fixed N, or the rollback target). */
+  readonly target: (meta: GenerationsMetadata) => number;
+  /** Who, where, when (author, hostname, timestamp); the kind is always `switch_generation`. */
+  readonly change: ChangeInfo;
+}
+
+const ATTEMPTS = 5;
+
+/**
+ * Makes another generation live the way Flox does: one new commit on the branch rewriting only
+ * `metadata.json` with a `switch_generation` history entry; no new generation. The ref moves by
+ * compare-and-swap, so a push or switch that landed meanwhile is never lost: the change is redone
+ * on the new tip.
+ *
+ * @returns the history entry written.
+ * @throws {ImagelessError} `not-found` (no such environment or generation), `failed-precondition`
+ *   (already live, or no earlier generation), `unsupported` (metadata.json version 1).
+ */
+export async function switchGeneration(opts: SwitchOptions): Promise<HistoryEntry> {
+  for (let attempt = 1; ; attempt++) {
+    const state = await readEnvironmentState(opts.repo, opts.name, opts.ref);
+    if (state === undefined)
+      throw new ImagelessError("not-found", `environment "${opts.ref}" does not exist`);
+    if (state.meta.version !== 2) {
+      throw new ImagelessError(
+        "unsupported",
+        `environment "${opts.ref}" has metadata.json version 1: push it again with a current Flox to switch generations`,
+      );
+    }
+    const to = opts.target(state.meta);
+    if (to === state.meta.liveGeneration) {
+      throw new ImagelessError(
+        "failed-precondition",
+        `environment "${opts.ref}": generation ${to} is already live`,
+      );
+    }
+    const next = appendSwitch(metadataJson(state.metadataText), to, {
+      ...opts.change,
+      kind: "switch_generation",
+    });
+    const text = `${JSON.stringify(next, null, 2)}\n`;
+    const moved = await commitMetadata(opts, {
+      parent: state.commit,
+      text,
+      message: `Set current generation to ${to}`,
+    });
+    if (moved) {
+      const written = parseGenerationsMetadata(text, `new metadata.json of "${opts.ref}"`).history.at(-1);
+      if (written === undefined) throw new ImagelessError("internal", "switch wrote no history entry");
+      return written;
+    }
+    if (attempt >= ATTEMPTS) {
+      throw new ImagelessError(
+        "unavailable",
+        `environment "${opts.ref}" kept changing during the switch; try again`,
+      );
+    }
+  }
+}
+
+/** Writes a commit replacing `metadata.json` and moves the branch from `parent`; false when it moved meanwhile. */
+async function commitMetadata(
+  opts: SwitchOptions,
+  commit: { parent: string; text: string; message: string },
+): Promise<boolean> {
+  const author = opts.change.author;
+  const env = {
+    GIT_AUTHOR_NAME: author,
+    GIT_AUTHOR_EMAIL: `${author}@imageless-hub.invalid`,
+    GIT_COMMITTER_NAME: "imageless hub",
+    GIT_COMMITTER_EMAIL: "hub@imageless-hub.invalid",
+  };
+  const git = async (args: string[], input?: string) =>
+    (
+      await runGit(["--git-dir", opts.repo, ...args], { env, ...(input === undefined ? {} : { input }) })
+    ).stdout
+      .toString("utf8")
+      .trim();
+  const blob = await git(["hash-object", "-w", "--stdin"], commit.text);
+  // The top-level tree with only the metadata.json entry replaced: no index, no work tree.
+  const entries = (await git(["ls-tree", commit.parent]))
+    .split("\n")
+    .filter((line) => line !== "" && !line.endsWith("\tmetadata.json"));
+  entries.push(`100644 blob ${blob}\tmetadata.json`);
+  const tree = await git(["mktree"], `${entries.join("\n")}\n`);
+  const created = await git(["commit-tree", tree, "-p", commit.parent, "-m", commit.message]);
+  try {
+    await git(["update-ref", `refs/heads/${opts.name}`, created, commit.parent]);
+    return true;
+  } catch (error) {
+    const tip = await git(["for-each-ref", "--format=%(objectname)", `refs/heads/${opts.name}`]);
+    if (tip !== commit.parent) return false;
+    throw error;
+  }
+}
+
+/** metadata.json as the writer's input shape; parseGenerationsMetadata already validated it. */
+function metadataJson(text: string): MetadataJson {
+  const data: unknown = JSON.parse(text);
+  if (
+    typeof data === "object" &&
+    data !== null &&
+    !Array.isArray(data) &&
+    "version" in data &&
+    data.version === 2
+  ) {
+    return data as MetadataJson;
+  }
+  throw new ImagelessError("internal", "metadata.json changed shape while switching");
+}
