@@ -1,0 +1,195 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fixtureGeneration } from "../harness/flox-envs.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
+import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
+import { buildFixturePackages } from "../harness/nix-fixtures.js";
+import { type RunningPod, type RunPodOptions, readContainerLog, removePod, runPod } from "../harness/pod.js";
+import { makeTempDir, removeTree } from "../harness/temp.js";
+
+const BUSYBOX = "localhost/busybox:test";
+
+let node: FloxNode;
+let work: string;
+
+before(async () => {
+  work = await makeTempDir("mixed");
+  const fixtures = await buildFixturePackages(join(work, "fixtures"));
+  const { hello, coreutils } = fixtures.packages;
+  await writeFloxmeta(join(work, "floxmeta"), "acme", [
+    {
+      name: "hello",
+      generations: [
+        fixtureGeneration([
+          { installId: "hello", path: hello },
+          { installId: "coreutils", path: coreutils },
+        ]),
+      ],
+    },
+  ]);
+  node = await startFloxNode({ gitUrl: `file://${join(work, "floxmeta")}`, fixtures });
+});
+
+after(async () => {
+  await node?.stop();
+  await removeTree(work);
+});
+
+/** The mixed pod: a skipped init container, a skipped busybox sidecar, a Flox app and a skip-exec tool. */
+function mixedPod(name: string, runtimeHandler: string): RunPodOptions {
+  return {
+    name,
+    runtimeHandler,
+    annotations: {
+      "flox.dev/environment": "acme/hello:1",
+      "flox.dev/skip-containers": "init, sidecar",
+      "flox.dev/skip-containers-exec": "tool",
+    },
+    logDir: node.logDir,
+    initContainers: [
+      {
+        name: "init",
+        image: BUSYBOX,
+        command: ["sh", "-c", "sleep 1; echo init ran"],
+        env: { ROLE: "init" },
+      },
+    ],
+    containers: [
+      { name: "sidecar", image: BUSYBOX, command: ["sleep", "600"], env: { ROLE: "sidecar" } },
+      { name: "app", image: EMPTY_IMAGE_REF, command: ["sleep", "600"] },
+      {
+        name: "tool",
+        image: BUSYBOX,
+        command: ["sh", "-c", 'echo "main FLOX_ENV=$FLOX_ENV"; exec sleep 600'],
+      },
+    ],
+  };
+}
+
+/** config.json of every bundle seen while watching, by container ID: init containers' bundles go when they exit. */
+const seen = new Map<string, string>();
+
+/** Copies each bundle's config.json as it appears (after runc create), until `stop()`. */
+function watchBundles(): { stop(): Promise<void> } {
+  const tasks = () => join(node.containerd.state, "io.containerd.runtime.v2.task", "k8s.io");
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const id of existsSync(tasks()) ? await readdir(tasks()) : []) {
+        // The shim's init.pid appears after runc create returned, so the config is the one runc used.
+        if (seen.has(id) || !existsSync(join(tasks(), id, "init.pid"))) continue;
+        const text = await readFile(join(tasks(), id, "config.json"), "utf8").catch(() => undefined);
+        if (text !== undefined) seen.set(id, text);
+      }
+      await sleep(20);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+async function configJson(containerId: string): Promise<string> {
+  const text = seen.get(containerId);
+  assert.ok(text !== undefined, `config.json of ${containerId} was seen`);
+  return text;
+}
+
+/**
+ * A container's config.json with what differs between two otherwise identical pods replaced by
+ * placeholders: container and sandbox IDs, the pod UID and the sandbox's PID in namespace paths.
+ */
+async function normalisedSpec(pod: RunningPod, container: string): Promise<string> {
+  const id = pod.containers[container] ?? "?";
+  const uid =
+    basename(dirname(dirname(pod.logPaths[container] ?? "x/x/x")))
+      .split("_")
+      .at(-1) ?? "?";
+  return (await configJson(id))
+    .split(id)
+    .join("<container>")
+    .split(pod.podId)
+    .join("<sandbox>")
+    .split(uid)
+    .join("<uid>")
+    .replace(/\/proc\/\d+\/ns\//g, "/proc/<pid>/ns/");
+}
+
+describe("a pod mixing skipped and Flox containers", () => {
+  let flox: RunningPod;
+  let plain: RunningPod;
+
+  before(async () => {
+    const watcher = watchBundles();
+    try {
+      flox = await runPod(node.cri, mixedPod("mixed", FLOX_HANDLER));
+      plain = await runPod(node.cri, mixedPod("mixed", "runc"));
+      await sleep(200);
+    } finally {
+      await watcher.stop();
+    }
+  });
+  after(async () => {
+    if (flox !== undefined) await removePod(node.cri, flox.podId);
+    if (plain !== undefined) await removePod(node.cri, plain.podId);
+  });
+
+  it("starts every container: the init container ran, then sidecar, app and tool", async () => {
+    assert.deepEqual(flox.startErrors, {});
+    assert.deepEqual(flox.initExitCodes, { init: 0 });
+    assert.equal((await readContainerLog(flox.logPaths["init"] ?? "")).stdout, "init ran\n");
+    for (const name of ["sidecar", "app", "tool"]) {
+      const status = await node.cri.containerStatus(flox.containers[name] ?? "");
+      assert.equal(status.state, "CONTAINER_RUNNING", name);
+    }
+  });
+
+  for (const name of ["init", "sidecar"]) {
+    it(`runs skipped ${name} from the config.json containerd wrote, as on the plain runc handler`, async () => {
+      const spec = await normalisedSpec(flox, name);
+      assert.equal(spec, await normalisedSpec(plain, name));
+      const parsed = JSON.parse(spec) as {
+        annotations: Record<string, string>;
+        mounts: { destination: string }[];
+        process: { env: string[] };
+      };
+      assert.ok(!parsed.mounts.some((m) => m.destination === "/nix"));
+      assert.ok(!parsed.process.env.some((e) => e.startsWith("FLOX_")));
+      assert.equal(parsed.annotations["flox.dev/resolved-store-path"], undefined);
+      const id = flox.containers[name] ?? "";
+      assert.equal(existsSync(join(node.stateDir, "containers", `${id}.json`)), false, "no record");
+      const exec = await node.cri.execSync(flox.containers["sidecar"] ?? "", ["env"], 20);
+      assert.doesNotMatch(exec.stdout.toString(), /FLOX_ENV/);
+    });
+  }
+
+  it("runs the Flox app in the environment, exec included", async () => {
+    const app = flox.containers["app"] ?? "";
+    const spec = JSON.parse(await configJson(app)) as { mounts: { destination: string }[] };
+    assert.ok(spec.mounts.some((m) => m.destination === "/nix"));
+    const hello = await node.cri.execSync(app, ["hello"], 20);
+    assert.equal(hello.stdout.toString().trim(), "Hello, world!");
+  });
+
+  it("runs the skip-containers-exec tool's main process in the environment and its exec outside it", async () => {
+    const tool = flox.containers["tool"] ?? "";
+    let main = "";
+    for (let i = 0; i < 100 && !main.includes("\n"); i++) {
+      main = (await readContainerLog(flox.logPaths["tool"] ?? "")).stdout;
+      await sleep(50);
+    }
+    assert.match(main, /^main FLOX_ENV=\/nix\/store\/[a-z0-9]{32}-flox-env-run\n$/);
+    const exec = await node.cri.execSync(tool, ["env"], 20);
+    assert.equal(exec.exitCode, 0);
+    assert.doesNotMatch(exec.stdout.toString(), /FLOX_ENV/);
+    const which = await node.cri.execSync(tool, ["sh", "-c", "command -v hello || echo none"], 20);
+    assert.equal(which.stdout.toString().trim(), "none");
+  });
+});
