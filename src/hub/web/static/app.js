@@ -32,7 +32,7 @@ function el(tag, attrs = {}, ...children) {
     if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Number.POSITIVE_INFINITY)) {
     if (child === undefined || child === null) continue;
     node.append(typeof child === "string" || typeof child === "number" ? String(child) : child);
   }
