@@ -174,6 +174,33 @@ describe("telemetry of container starts", () => {
     }
   });
 
+  it("records nothing when FLOX_DISABLE_METRICS is set in the runtime's environment", async () => {
+    const quiet = await startFloxNode({
+      gitUrl: `file://${join(work, "floxmeta")}`,
+      fixtures: node.fixtures,
+      env: { FLOX_DISABLE_METRICS: "1" },
+    });
+    try {
+      await setConfigKeys(quiet.configPath, "telemetry", { enabled: true });
+      const pod = await runPod(quiet.cri, {
+        name: "tm-env-off",
+        runtimeHandler: FLOX_HANDLER,
+        annotations: { "flox.dev/environment": "acme/hello:1" },
+        logDir: quiet.logDir,
+        containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["hello"] }],
+      });
+      try {
+        assert.deepEqual(pod.startErrors, {});
+        assert.equal(await waitForExit(quiet.cri, pod.containers["app"] ?? "", 30_000), 0);
+      } finally {
+        await removePod(quiet.cri, pod.podId);
+      }
+      assert.equal(existsSync(join(quiet.stateDir, "telemetry", "events.jsonl")), false);
+    } finally {
+      await quiet.stop();
+    }
+  });
+
   it("sends spooled events in a batch to [telemetry] endpoint, in the background", async () => {
     const received: Event[] = [];
     const server: Server = createServer((req, res) => {

@@ -20,6 +20,8 @@ export interface FloxNodeOptions {
   readonly fixtures?: Fixtures;
   /** Extra TOML appended to the node config. */
   readonly extraConfig?: string;
+  /** Extra environment for containerd, which its shims and so the runtime inherit. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A node as a cluster would have it: a private containerd whose `flox` handler runs imageless-runc. */
@@ -71,7 +73,7 @@ export async function startFloxNode(options: FloxNodeOptions): Promise<FloxNode>
       runtimes: { [FLOX_HANDLER]: { binaryName: join(repoRoot(), "bin", "imageless-runc") } },
       // Nix keeps a narinfo cache per substituter URL under $XDG_CACHE_HOME; test caches reuse
       // 127.0.0.1 URLs with fresh keys, so each node gets its own rather than root's shared one.
-      env: { IMAGELESS_CONFIG: configPath, XDG_CACHE_HOME: join(dir, "xdg-cache") },
+      env: { ...options.env, IMAGELESS_CONFIG: configPath, XDG_CACHE_HOME: join(dir, "xdg-cache") },
     });
     await containerd.importImage(buildEmptyImage());
     await containerd.importImage(buildBusyboxImage());
