@@ -25,7 +25,7 @@ describe("netrcFor() and copiedTo()", () => {
     const stderr = [
       "copying path '/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a' to 'http://h/cache'...",
       "warning: something",
-      "copying path '/nix/store/abcdfghijklmnpqrsvwxyz0123456789-b' to 'http://h/cache'...",
+      "copying path '/nix/store/abcdfghijklmnpqrsvwxyz0123456789-b' from 'local?root=/s' to 'http://h/cache'...",
     ].join("\n");
     assert.deepEqual(copiedTo(stderr), [
       "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a",

@@ -24,8 +24,8 @@ export interface CopyResult {
 
 /**
  * Uploads `paths` and their closures to a binary cache with `nix copy --to`; paths the cache already
- * has are skipped by Nix. Nix's narinfo disk cache is bypassed (TTL 0) so a cache that was emptied or
- * replaced at the same URL is filled again.
+ * has are skipped by Nix. Nix's narinfo disk cache starts empty for each call, so a cache that was
+ * emptied or replaced at the same URL is filled again.
  *
  * @throws {ImagelessError} `unauthorized` when the cache refuses the token, `unavailable` when it cannot
  *   be reached, `not-found` when a path is not in the source store.
@@ -45,7 +45,12 @@ export async function copyClosureTo(paths: readonly StorePath[], opts: CopyOptio
     }
     const action = `copying ${paths.length === 1 ? `'${paths[0]}'` : `${paths.length} store paths`} to ${opts.to}`;
     try {
-      const { stderr } = await runNixWithOutput("nix", args, { action });
+      // A private XDG_CACHE_HOME gives Nix an empty narinfo disk cache: the shared one may remember
+      // paths as present in a cache that was since emptied or replaced at the same URL, and then skip
+      // them. The TTL options cannot do this: with a positive TTL of 0, Nix 2.8 also forgets the paths
+      // it has just uploaded and refuses their referrers ("the reference … is not valid").
+      const env = { ...process.env, XDG_CACHE_HOME: join(dir, "xdg-cache") };
+      const { stderr } = await runNixWithOutput("nix", args, { action, env });
       return { copied: copiedTo(stderr) };
     } catch (error) {
       throw classifyCopyFailure(error, action);
@@ -55,16 +60,7 @@ export async function copyClosureTo(paths: readonly StorePath[], opts: CopyOptio
   }
 }
 
-const COPY_OPTIONS = [
-  "--extra-experimental-features",
-  "nix-command",
-  "--option",
-  "narinfo-cache-positive-ttl",
-  "0",
-  "--option",
-  "narinfo-cache-negative-ttl",
-  "0",
-];
+const COPY_OPTIONS = ["--extra-experimental-features", "nix-command"];
 
 /** `url` with `compression=zstd` for an http(s) cache that names no compression (pure). */
 export function cacheUrlForUpload(url: string): string {
@@ -77,9 +73,12 @@ export function netrcFor(url: string, token: Secret): string {
   return `machine ${new URL(url).hostname} login oauth password ${token.reveal()}\n`;
 }
 
-/** `copying path '/nix/store/…' to '…'` lines name what was uploaded (pure). */
+/** `copying path '/nix/store/…' [from '…'] to '…'` lines name what was uploaded (pure). */
 export function copiedTo(stderr: string): StorePath[] {
-  return [...stderr.matchAll(/^copying path '(\/nix\/store\/[^']+)' to '/gm)].map((m) => m[1] as StorePath);
+  // Nix 2.8 names the source only when it is not the default store: "… from '<src>' to '<dst>'".
+  return [...stderr.matchAll(/^copying path '(\/nix\/store\/[^']+)' (?:from '[^']*' )?to '/gm)].map(
+    (m) => m[1] as StorePath,
+  );
 }
 
 function classifyCopyFailure(error: unknown, action: string): unknown {

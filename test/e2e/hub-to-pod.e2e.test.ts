@@ -1,0 +1,182 @@
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
+import { type HubProcess, startHubProcess } from "../harness/hub.js";
+import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
+import { readContainerLog, removePod, runPod, waitForExit } from "../harness/pod.js";
+import { repoRoot } from "../harness/repo-root.js";
+import { makeTempDir, removeTree } from "../harness/temp.js";
+
+// The whole path: `imageless env push` (store-path packages, closures copied to the hub's cache) →
+// the hub as git server and binary cache → a pod on containerd through the node runtime; then
+// `imageless env switch` on the hub changes what the next pod runs.
+
+const run = promisify(execFile);
+const CLI = () => join(repoRoot(), "bin", "imageless");
+
+let work: string;
+let hub: HubProcess;
+let fixtures: Fixtures;
+let node: FloxNode | undefined;
+let handle = "";
+
+/** Runs the CLI with this suite's config home; fails the test with its stderr on a non-zero exit. */
+function cli(args: readonly string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(CLI(), args, {
+      env: {
+        PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+        HOME: work,
+        XDG_CONFIG_HOME: join(work, "config"),
+      },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) resolve(Buffer.concat(out).toString());
+      else reject(new Error(`imageless ${args.join(" ")} exited ${code}: ${Buffer.concat(err).toString()}`));
+    });
+    child.stdin.end(input ?? "");
+  });
+}
+
+async function writeEnv(
+  dir: string,
+  packages: Record<string, string>,
+  vars: Record<string, string> = {},
+): Promise<void> {
+  await mkdir(join(dir, ".flox", "env"), { recursive: true });
+  const toml = [
+    "version = 1",
+    "[install]",
+    ...Object.entries(packages).map(([id, path]) => `${id}.store-path = "${path}"`),
+    "[vars]",
+    ...Object.entries(vars).map(([k, v]) => `${k} = ${JSON.stringify(v)}`),
+    "[options]",
+    'systems = ["x86_64-linux"]',
+    "",
+  ].join("\n");
+  await writeFile(join(dir, ".flox", "env", "manifest.toml"), toml);
+}
+
+/** Runs one pod with `command` in `ref` and returns its stdout. */
+async function podOutput(name: string, ref: string, command: string): Promise<string> {
+  assert.ok(node);
+  const pod = await runPod(node.cri, {
+    name,
+    runtimeHandler: FLOX_HANDLER,
+    annotations: { "flox.dev/environment": ref },
+    logDir: node.logDir,
+    containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["sh", "-c", command] }],
+  });
+  try {
+    assert.deepEqual(pod.startErrors, {});
+    assert.equal(await waitForExit(node.cri, pod.containers["app"] ?? "", 60_000), 0);
+    return (await readContainerLog(pod.logPaths["app"] ?? "")).stdout.trim();
+  } finally {
+    await removePod(node.cri, pod.podId);
+  }
+}
+
+before(async () => {
+  work = await makeTempDir("hub-to-pod");
+  fixtures = await buildFixturePackages(join(work, "fixtures"));
+  hub = await startHubProcess();
+  await writeFile(join(work, "token"), hub.adminToken);
+  const login = await cli(["auth", "login", "--hub", hub.url, "--token-file", join(work, "token")]);
+  handle = /as (\S+) /.exec(login)?.[1] ?? "";
+  assert.notEqual(handle, "");
+});
+
+after(async () => {
+  await node?.stop();
+  await hub?.stop();
+  await removeTree(work);
+});
+
+describe("an environment pushed to the hub runs in a pod", () => {
+  const ref = () => `${handle}/hello`;
+  const fromStore = () => `local?root=${fixtures.buildStore.storeRoot}`;
+
+  it("env push uploads the packages' closures to the hub's cache and creates generations 1 and 2", async () => {
+    const dir = join(work, "hello-env");
+    const { hello, hello2, coreutils } = fixtures.packages;
+    await writeEnv(dir, { hello, coreutils });
+    const first = JSON.parse(
+      await cli([
+        "env",
+        "push",
+        "-d",
+        dir,
+        "-r",
+        ref(),
+        "--copy-paths",
+        "--from-store",
+        fromStore(),
+        "--json",
+      ]),
+    );
+    assert.equal(first.generation, 1);
+    // hello, coreutils and busybox, which both reference.
+    assert.equal(first.copied, 3);
+    await writeEnv(dir, { hello: hello2, coreutils }, { GREETING: "from generation two" });
+    const second = JSON.parse(
+      await cli([
+        "env",
+        "push",
+        "-d",
+        dir,
+        "-r",
+        ref(),
+        "--copy-paths",
+        "--from-store",
+        fromStore(),
+        "--json",
+      ]),
+    );
+    assert.equal(second.generation, 2);
+    assert.equal(second.copied, 1, "only hello-2.0 is new to the cache");
+    // The cache serves a path only to those who may read an environment whose lock holds it.
+    const basic = Buffer.from(`oauth:${hub.adminToken}`).toString("base64");
+    const hash = hello2.slice("/nix/store/".length, "/nix/store/".length + 32);
+    const narinfo = await fetch(`${hub.url}/cache/${hash}.narinfo`, {
+      headers: { authorization: `Basic ${basic}` },
+    });
+    assert.equal(narinfo.status, 200);
+    await cli(["env", "visibility", "-r", ref(), "public"]);
+  });
+
+  it("a node using the hub as git server and only binary cache runs the live generation", async () => {
+    const { stdout } = await run(CLI(), ["hub", "cache-key", "--data-dir", hub.dataDir]);
+    const hubKey = stdout.trim();
+    assert.match(hubKey, /^[^:\s]+:[A-Za-z0-9+/=]+$/);
+    // The node trusts only the hub's key and substitutes only from the hub.
+    node = await startFloxNode({
+      gitUrl: `${hub.url}/git`,
+      substituter: `${hub.url}/cache`,
+      fixtures: { ...fixtures, publicKey: hubKey },
+    });
+    assert.equal(
+      await podOutput("hub-live", ref(), 'hello; echo "$GREETING"'),
+      "Hello, world! (v2)\nfrom generation two",
+    );
+  });
+
+  it("env switch on the hub changes what the next pod runs", async () => {
+    assert.match(await cli(["env", "switch", "-r", ref(), "1"]), /generation 1 is live \(was 2\)/);
+    assert.equal(
+      await podOutput("hub-switched", ref(), 'hello; echo "${GREETING:-unset}"'),
+      "Hello, world!\nunset",
+    );
+    await cli(["env", "rollback", "-r", ref()]);
+    assert.equal(await podOutput("hub-rolled-back", ref(), "hello"), "Hello, world! (v2)");
+  });
+});
