@@ -41,9 +41,13 @@ describe("appendToSpool() and takeBatches()", () => {
 
   it("keeps at most maxLines events, the newest", async () => {
     for (let i = 0; i < 30; i++)
-      await appendToSpool(dir, { i, pad: "x".repeat(100) }, { maxLines: 10, maxBytes: 1 << 20 });
+      await appendToSpool(
+        dir,
+        { i, pad: "x".repeat(100) },
+        { maxLines: 10, maxBytes: 1 << 20, checkEveryBytes: 256 },
+      );
     const lines = (await readFile(spoolPaths(dir).spool, "utf8")).trim().split("\n");
-    assert.equal(lines.length, 10);
+    assert.ok(lines.length >= 9 && lines.length <= 12, `bounded: ${lines.length}`);
     assert.equal(JSON.parse(lines.at(-1) ?? "{}").i, 29);
   });
   it("moves the spool into an outbox batch", async () => {

@@ -6,10 +6,20 @@ import { writeFileAtomic } from "../fs/atomic-write.js";
 export interface SpoolLimits {
   readonly maxLines: number;
   readonly maxBytes: number;
+  /**
+   * Lines are counted only when the spool grows past a multiple of this many bytes (or past
+   * `maxBytes`), so a start appends without reading the spool; `maxLines` may be exceeded by the
+   * events of one such step.
+   */
+  readonly checkEveryBytes?: number;
 }
 
-/** 1000 events or 1 MiB, whichever comes first. */
-export const DEFAULT_SPOOL_LIMITS: SpoolLimits = { maxLines: 1000, maxBytes: 1024 * 1024 };
+/** 1000 events or 1 MiB, whichever comes first; lines counted every 16 KiB (~40 events). */
+export const DEFAULT_SPOOL_LIMITS: SpoolLimits = {
+  maxLines: 1000,
+  maxBytes: 1024 * 1024,
+  checkEveryBytes: 16 * 1024,
+};
 
 /** Where telemetry lives under the state directory, in one place. */
 export function spoolPaths(stateDir: string) {
@@ -46,7 +56,7 @@ export function keepNewest(text: string, limits: SpoolLimits): string {
 }
 
 /**
- * Appends one event line to the spool and trims it to `limits`. Concurrent starts append with
+ * Appends one event line to the spool; over `limits`, drops the oldest events down to 90% of them. Concurrent starts append with
  * O_APPEND (one small write each); a trim racing an append may drop that event, which bounded,
  * best-effort telemetry accepts.
  *
@@ -59,20 +69,28 @@ export async function appendToSpool(
 ): Promise<void> {
   const paths = spoolPaths(stateDir);
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
-  await appendFile(paths.spool, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+  const line = `${JSON.stringify(event)}\n`;
+  await appendFile(paths.spool, line, { mode: 0o600 });
   const { size } = await stat(paths.spool);
-  // Reading only past a size where the line limit can matter keeps the common append one write.
-  if (size < Math.min(limits.maxBytes, limits.maxLines * 64)) return;
+  const step = limits.checkEveryBytes ?? 16 * 1024;
+  const crossedStep = Math.floor((size - Buffer.byteLength(line)) / step) !== Math.floor(size / step);
+  if (size <= limits.maxBytes && !crossedStep) return;
   const text = await readFile(paths.spool, "utf8");
-  const kept = keepNewest(text, limits);
-  if (kept.length !== text.length) await writeFileAtomic(paths.spool, kept, 0o600);
+  if (keepNewest(text, limits).length === text.length) return;
+  // Over a limit: trim to 90% of it, so the rewrite (with its fsync) happens once per ~100 events,
+  // not at every start once the spool is full.
+  const trimmed = keepNewest(text, {
+    maxLines: Math.max(1, Math.floor(limits.maxLines * 0.9)),
+    maxBytes: Math.floor(limits.maxBytes * 0.9),
+  });
+  await writeFileAtomic(paths.spool, trimmed, 0o600);
 }
 
 /**
  * Moves the spool's events into a new outbox batch (atomic rename: appends after it start a new
  * spool) and returns every batch waiting, oldest first, keeping at most `maxBatches`.
  */
-export async function takeBatches(stateDir: string, maxBatches = 20): Promise<string[]> {
+export async function takeBatches(stateDir: string, maxBatches = 5): Promise<string[]> {
   const paths = spoolPaths(stateDir);
   await mkdir(paths.outbox, { recursive: true, mode: 0o700 });
   const name = `${Date.now().toString().padStart(15, "0")}-${process.pid}.jsonl`;
