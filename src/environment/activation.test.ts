@@ -87,4 +87,46 @@ describe("computeActivation()", () => {
     assert.equal(env.get("CMAKE_PREFIX_PATH"), ENV);
     assert.match(env.get("_FLOX_ACTIVE_ENVIRONMENTS") ?? "", /"mode":"dev"/);
   });
+
+  it("leaves shell-only [vars], and the ones referring to them, to the activation script", () => {
+    const vars = { NOW: "$(date)", MSG: "at $NOW", PLAIN: "$FLOX_ENV/x" };
+    const activation = computeActivation({ ...input, vars }, ["MSG=from-image"], "/");
+    const env = asMap(activation.env);
+    assert.equal(env.has("NOW"), false);
+    assert.equal(env.get("MSG"), "from-image", "the image's value stays until bash sets it");
+    assert.equal(env.get("PLAIN"), `${ENV}/x`);
+    assert.equal(activation.needsShell, true);
+  });
+
+  it("sets language variables in dev mode only where the environment has their directories", () => {
+    const devLayout = {
+      pythonSitePackages: ["lib/python3.11/site-packages", "lib/python3.12/site-packages"],
+      jupyter: true,
+      java: true,
+      rustSrc: true,
+    };
+    const dev = asMap(computeActivation({ ...input, mode: "dev", devLayout }, ["PYTHONPATH=/p"], "/").env);
+    assert.equal(
+      dev.get("PYTHONPATH"),
+      `${ENV}/lib/python3.11/site-packages:${ENV}/lib/python3.12/site-packages:/p`,
+    );
+    assert.equal(dev.get("JUPYTER_PATH"), `${ENV}/share/jupyter`);
+    assert.equal(dev.get("JAVA_HOME"), ENV);
+    assert.equal(dev.get("RUST_SRC_PATH"), `${ENV}/lib/rustlib/src/rust/library`);
+    const none = { pythonSitePackages: [], jupyter: false, java: false, rustSrc: false };
+    const bare = asMap(computeActivation({ ...input, mode: "dev", devLayout: none }, [], "/").env);
+    for (const key of ["PYTHONPATH", "JUPYTER_PATH", "JAVA_HOME", "RUST_SRC_PATH"])
+      assert.equal(bare.has(key), false);
+    const run = asMap(computeActivation({ ...input, mode: "run", devLayout }, [], "/").env);
+    for (const key of [
+      "CPATH",
+      "LIBRARY_PATH",
+      "PKG_CONFIG_PATH",
+      "ACLOCAL_PATH",
+      "CMAKE_PREFIX_PATH",
+      "PYTHONPATH",
+    ]) {
+      assert.equal(run.has(key), false, key);
+    }
+  });
 });

@@ -1,5 +1,21 @@
 import type { ActivateMode } from "../pod/policy.js";
-import { expandReferences, isShellOnlyValue, orderVars } from "./vars.js";
+import { hasHook, varsNeedingShell } from "./hook-script.js";
+import { expandReferences, orderVars } from "./vars.js";
+
+/**
+ * What `dev` mode's variables depend on in the built environment, found by looking into it once at
+ * create (Flox's dev profile scripts test the same paths at activation).
+ */
+export interface DevLayout {
+  /** `lib/python<version>/site-packages` directories, relative to $FLOX_ENV, sorted. */
+  readonly pythonSitePackages: readonly string[];
+  /** `share/jupyter` exists. */
+  readonly jupyter: boolean;
+  /** `bin/java` exists. */
+  readonly java: boolean;
+  /** `lib/rustlib/src/rust/library` exists. */
+  readonly rustSrc: boolean;
+}
 
 /** Everything activation depends on; recorded per container so exec processes get the same result. */
 export interface ActivationInput {
@@ -17,12 +33,17 @@ export interface ActivationInput {
   /** The container's writable $FLOX_ENV_CACHE, as seen inside the container. */
   readonly envCache: string;
   readonly disableMetrics: boolean;
+  /** The environment's layout for `dev` mode; absent means none of the optional paths exist. */
+  readonly devLayout?: DevLayout;
 }
 
 export interface Activation {
   /** The process environment, `KEY=VALUE`, container variables first, then Flox's. */
   readonly env: string[];
-  /** True when only bash can activate faithfully (a hook, or `[vars]` with shell syntax). */
+  /**
+   * True when only bash can activate faithfully (a hook, or `[vars]` with shell syntax); `env` then
+   * lacks the `[vars]` the activation script exports (see `varsNeedingShell`).
+   */
   readonly needsShell: boolean;
 }
 
@@ -68,21 +89,28 @@ export function computeActivation(
   // The Flox CLI recognises a containerd runtime by this variable (it reports invocation source "containerd").
   env.set("FLOX_CONTAINERD", "1");
   if (input.disableMetrics) env.set("FLOX_DISABLE_METRICS", "true");
-  if (input.mode === "dev") setDevelopmentVariables(floxEnv, prepend);
+  if (input.mode === "dev") setDevelopmentVariables(floxEnv, input.devLayout, prepend, env);
 
-  let needsShell = input.hook !== undefined && input.hook.trim() !== "";
+  // Variables only bash can expand are left to the activation script, which runs with this env.
+  const shellVars = new Set(varsNeedingShell(input.vars));
   for (const name of orderVars(input.vars)) {
-    const value = input.vars[name] ?? "";
-    if (isShellOnlyValue(value)) needsShell = true;
-    env.set(name, expandReferences(value, env));
+    if (shellVars.has(name)) continue;
+    env.set(name, expandReferences(input.vars[name] ?? "", env));
   }
+  const needsShell = hasHook(input.hook) || shellVars.size > 0;
   return { env: [...env].map(([key, value]) => `${key}=${value}`), needsShell };
 }
 
-/** Development variables of `dev` mode (SPEC §5), pointing into the environment. */
+/**
+ * Development variables of `dev` mode (SPEC §5), pointing into the environment: the compiler and
+ * build-tool search paths always, the language ones only where the environment has that language's
+ * directory (as Flox's dev profile scripts decide).
+ */
 function setDevelopmentVariables(
   floxEnv: string,
+  layout: DevLayout | undefined,
   prepend: (key: string, value: string, fallback: string) => void,
+  env: Map<string, string>,
 ): void {
   prepend("CPATH", `${floxEnv}/include`, "");
   prepend("LIBRARY_PATH", `${floxEnv}/lib`, "");
@@ -90,6 +118,12 @@ function setDevelopmentVariables(
   prepend("PKG_CONFIG_PATH", `${floxEnv}/lib/pkgconfig`, "");
   prepend("ACLOCAL_PATH", `${floxEnv}/share/aclocal`, "");
   prepend("CMAKE_PREFIX_PATH", floxEnv, "");
+  if (layout === undefined) return;
+  // Reversed so that, after prepending one by one, they appear in sorted order.
+  for (const dir of [...layout.pythonSitePackages].reverse()) prepend("PYTHONPATH", `${floxEnv}/${dir}`, "");
+  if (layout.jupyter) prepend("JUPYTER_PATH", `${floxEnv}/share/jupyter`, "");
+  if (layout.java) env.set("JAVA_HOME", floxEnv);
+  if (layout.rustSrc) env.set("RUST_SRC_PATH", `${floxEnv}/lib/rustlib/src/rust/library`);
 }
 
 /** `_FLOX_ACTIVE_ENVIRONMENTS` as Flox writes it: a JSON array, newest first. */

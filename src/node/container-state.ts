@@ -17,7 +17,19 @@ export interface ContainerRecord {
   readonly storePath: string;
   readonly skipExec: boolean;
   readonly activation: ActivationInput;
+  /** Set when the environment activates through bash (a hook or shell-only `[vars]`); exec uses it too. */
+  readonly shell?: ActivationShell;
+  /** `/nix` is an overlay whose private layers live under `statePaths(…).overlay`. */
+  readonly nixMutable?: boolean;
   readonly createdAt: string;
+}
+
+/** How a command is activated through bash: `[bash, "--noprofile", "--norc", script, …args]`. */
+export interface ActivationShell {
+  /** The bash executable, a path under /nix/store. */
+  readonly bash: string;
+  /** The activation script in the environment ($FLOX_ENV/activate.d/…). */
+  readonly script: string;
 }
 
 /** The node state directory's layout, in one place. */
@@ -25,11 +37,16 @@ export function statePaths(stateDir: string, containerId: string) {
   return {
     record: join(stateDir, "containers", `${containerId}.json`),
     gcRoot: join(stateDir, "gcroots", containerId),
+    /** Keeps a bash from `[runtime] shell` alive; an environment's own bash is in its closure. */
+    shellGcRoot: join(stateDir, "gcroots", `${containerId}.shell`),
     envCache: join(stateDir, "env-cache", containerId),
+    /** `upper/` and `work/` of a mutable `/nix` (one file system, as overlayfs requires). */
+    overlay: join(stateDir, "overlay", containerId),
     floxmetaCache: join(stateDir, "floxmeta"),
   };
 }
 
+/** Writes the record (atomically, owner-only) that exec and delete read back. */
 export async function saveContainerRecord(stateDir: string, record: ContainerRecord): Promise<void> {
   const path = statePaths(stateDir, record.containerId).record;
   await mkdir(join(stateDir, "containers"), { recursive: true, mode: 0o700 });
@@ -52,10 +69,16 @@ export async function loadContainerRecord(
   return parseContainerRecord(text, path);
 }
 
+/**
+ * Removes the record and the container's private directories (env cache, overlay layers). Safe to
+ * call for a container that has none of them.
+ */
 export async function removeContainerRecord(stateDir: string, containerId: string): Promise<void> {
   const paths = statePaths(stateDir, containerId);
-  await rm(paths.record, { force: true });
   await rm(paths.envCache, { recursive: true, force: true });
+  await rm(paths.overlay, { recursive: true, force: true });
+  // The record goes last: while it exists, a retried delete still knows there is something to drop.
+  await rm(paths.record, { force: true });
 }
 
 function parseContainerRecord(text: string, source: string): ContainerRecord {

@@ -1,4 +1,5 @@
 import { computeActivation } from "../environment/activation.js";
+import { shellArgs } from "../environment/hook-script.js";
 import type { Logger } from "../log/logger.js";
 import { readProcess, writeProcess } from "../oci/bundle.js";
 import { loadContainerRecord } from "./container-state.js";
@@ -7,6 +8,8 @@ import { loadContainerRecord } from "./container-state.js";
  * Rewrites an exec `--process` file so `kubectl exec` and exec probes see the same environment as the
  * main process. CRI builds exec processes from the spec it stored, not from the edited config.json,
  * so without this an exec would run outside the environment (research: containerd-runtime §3).
+ * When the environment activates through bash, the exec runs through the same script: the hook
+ * runs again for each exec (SPEC §5), and the exec'd command keeps the exec's exit code.
  */
 export async function prepareExec(
   containerId: string,
@@ -18,7 +21,9 @@ export async function prepareExec(
   const process = await readProcess(processFile);
   const cwd = typeof process.cwd === "string" ? process.cwd : "/";
   const { env } = computeActivation(record.activation, process.env ?? [], cwd);
-  await writeProcess(processFile, { ...process, env });
+  const shell = record.shell;
+  const args = shell === undefined ? {} : { args: shellArgs(shell.bash, shell.script, process.args ?? []) };
+  await writeProcess(processFile, { ...process, env, ...args });
   deps.log.debug("exec.activated", {
     container: containerId,
     env: record.environment,

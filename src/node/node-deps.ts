@@ -3,6 +3,7 @@ import { deriveGitBaseUrl } from "../floxhub/git-url.js";
 import { resolveEnvironment } from "../floxhub/resolve.js";
 import type { Logger } from "../log/logger.js";
 import { buildProfile } from "../nix/build-profile.js";
+import { queryClosure } from "../nix/closure.js";
 import { addGcRoot, removeGcRoot } from "../nix/gc-roots.js";
 import type { NixStore } from "../nix/nix-store.js";
 import { realisePaths } from "../nix/realise.js";
@@ -50,7 +51,7 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
         },
       ),
     realise: (paths) => realisePaths(paths, store),
-    buildProfile: (packages: readonly SelectedPackage[], name: string) =>
+    buildProfile: (packages: readonly SelectedPackage[], name: string, extraFiles) =>
       buildProfile(
         {
           name,
@@ -59,10 +60,13 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
             priority: pkg.priority,
             paths: Object.values(pkg.outputs),
           })),
+          extraFiles,
         },
         store,
       ),
+    closure: (paths) => queryClosure(paths, store),
     addGcRoot: (path, link) => addGcRoot(path, link, store),
+    removeGcRoot,
     now: () => Date.now(),
   };
 }

@@ -1,15 +1,17 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { ActivationInput } from "../environment/activation.js";
+import type { ActivationInput, DevLayout } from "../environment/activation.js";
 import { computeActivation } from "../environment/activation.js";
 import {
-  type Lockfile,
-  parseLockfile,
-  type SelectedPackage,
-  selectPackages,
-} from "../environment/lockfile.js";
-import { manifestFromLock } from "../environment/manifest.js";
-import { ImagelessError } from "../errors/imageless-error.js";
+  ACTIVATE_SCRIPT,
+  type ActivationFile,
+  activationFiles,
+  hasHook,
+  shellArgs,
+  varsNeedingShell,
+} from "../environment/hook-script.js";
+import { parseLockfile, type SelectedPackage, selectPackages } from "../environment/lockfile.js";
+import { type Manifest, manifestFromLock } from "../environment/manifest.js";
 import type { ResolvedEnvironment } from "../floxhub/resolve.js";
 import type { Logger } from "../log/logger.js";
 import type { Secret } from "../log/secret.js";
@@ -17,14 +19,23 @@ import type { StorePath } from "../nix/store-path.js";
 import { activateProcess } from "../oci/modifiers/activate-process.js";
 import { ENV_CACHE_MOUNT_POINT, mountEnvCache } from "../oci/modifiers/env-cache.js";
 import { mountStore } from "../oci/modifiers/mount-store.js";
+import { mountStoreOverlay } from "../oci/modifiers/mount-store-overlay.js";
 import { addAnnotations } from "../oci/modifiers/record-resolution.js";
 import { applyModifiers, type OciSpec, type SpecModifier } from "../oci/spec.js";
 import { Annotation } from "../pod/annotations.js";
 import type { EnvironmentRef } from "../pod/environment-ref.js";
 import { formatEnvironmentRef } from "../pod/environment-ref.js";
-import { type ContainerPolicy, parsePodPolicy } from "../pod/policy.js";
+import { type ActivateMode, type ContainerPolicy, parsePodPolicy } from "../pod/policy.js";
 import type { NodeConfig } from "./config.js";
-import { type ContainerRecord, saveContainerRecord, statePaths } from "./container-state.js";
+import {
+  type ActivationShell,
+  type ContainerRecord,
+  saveContainerRecord,
+  statePaths,
+} from "./container-state.js";
+import { probeDevLayout } from "./dev-layout.js";
+import { dropContainerState } from "./release.js";
+import { locateBash } from "./shell.js";
 
 /** The edges the start pipeline touches, passed in so the same code runs in the wrapper or an agent. */
 export interface StartDeps {
@@ -35,8 +46,16 @@ export interface StartDeps {
   readonly readToken: (spec: OciSpec) => Promise<Secret | undefined>;
   readonly resolve: (ref: EnvironmentRef, token: Secret | undefined) => Promise<ResolvedEnvironment>;
   readonly realise: (paths: readonly StorePath[]) => Promise<{ substituted: readonly StorePath[] }>;
-  readonly buildProfile: (packages: readonly SelectedPackage[], name: string) => Promise<StorePath>;
+  /** Builds the profile of `packages` (their `outputs`), with generated files linked at top priority. */
+  readonly buildProfile: (
+    packages: readonly SelectedPackage[],
+    name: string,
+    extraFiles: Readonly<Record<string, ActivationFile>>,
+  ) => Promise<StorePath>;
+  /** The run-time closure of store paths (searched for a bash when a hook needs one). */
+  readonly closure: (paths: readonly StorePath[]) => Promise<readonly StorePath[]>;
   readonly addGcRoot: (path: StorePath, link: string) => Promise<void>;
+  readonly removeGcRoot: (link: string) => Promise<void>;
   readonly now: () => number;
 }
 
@@ -87,75 +106,162 @@ export async function prepareContainer(
   const resolvedAt = deps.now();
 
   const lock = parseLockfile(resolved.lockText, `${ref} generation ${resolved.generation} manifest.lock`);
-  const packages = selectPackages(lock, deps.system);
+  const manifest = manifestFromLock(lock);
+  const packages = packagesForMode(selectPackages(lock, deps.system), policy.mode);
   const { substituted } = await deps.realise(packages.flatMap((pkg) => Object.values(pkg.outputs)));
   const realisedAt = deps.now();
 
-  const storePath = await deps.buildProfile(packages, `flox-env-${policy.mode}`);
+  const files = activationFiles({ vars: manifest.vars, ...hookOf(manifest) });
+  const storePath = await deps.buildProfile(packages, `flox-env-${policy.mode}`, files);
   const paths = statePaths(deps.config.runtime.stateDir, containerId);
-  await deps.addGcRoot(storePath, paths.gcRoot);
-  const builtAt = deps.now();
+  // From the first GC root on, a failed start must not leave state behind that nothing releases.
+  try {
+    await deps.addGcRoot(storePath, paths.gcRoot);
+    const builtAt = deps.now();
 
-  const activation = activationInput(policy, lock, storePath, resolved.generation, deps.config);
-  const cwd = typeof spec.process?.cwd === "string" ? spec.process.cwd : "/";
-  const { env, needsShell } = computeActivation(activation, spec.process?.env ?? [], cwd);
-  if (needsShell) {
-    throw new ImagelessError(
-      "unsupported",
-      `environment ${ref} generation ${resolved.generation} has a hook or shell-only [vars]: running them in bash is not supported by this version yet`,
+    // Only an environment whose activation files exist (a hook or shell-only [vars]) gets a shell.
+    const why = shellReason(`${policy.ref.owner}/${policy.ref.name}`, resolved.generation, manifest);
+    const shell =
+      ACTIVATE_SCRIPT in files
+        ? await activationShell(storePath, packages, why, { deps, shellGcRoot: paths.shellGcRoot })
+        : undefined;
+    const devLayout =
+      policy.mode === "dev" ? await probeDevLayout(storePath, deps.config.nix.storeRoot) : undefined;
+    const activation = activationInput(
+      policy,
+      manifest,
+      storePath,
+      resolved.generation,
+      deps.config,
+      devLayout,
     );
-  }
-  await mkdir(paths.envCache, { recursive: true, mode: 0o755 });
+    const ociProcess = spec.process ?? {};
+    const cwd = typeof ociProcess.cwd === "string" ? ociProcess.cwd : "/";
+    const { env } = computeActivation(activation, ociProcess.env ?? [], cwd);
+    await mkdir(paths.envCache, { recursive: true, mode: 0o755 });
+    const nixDir = join(deps.config.nix.storeRoot, "nix");
+    if (policy.nixMutable) {
+      await mkdir(join(paths.overlay, "upper"), { recursive: true, mode: 0o755 });
+      await mkdir(join(paths.overlay, "work"), { recursive: true, mode: 0o700 });
+    }
 
-  const modifiers: SpecModifier[] = [
-    mountStore(join(deps.config.nix.storeRoot, "nix")),
-    mountEnvCache(paths.envCache),
-    activateProcess(env),
-    addAnnotations({
-      [Annotation.resolvedGeneration]: String(resolved.generation),
-      [Annotation.resolvedStorePath]: storePath,
-    }),
-  ];
-  const record: ContainerRecord = {
-    version: 1,
-    containerId,
-    containerName: policy.containerName,
-    environment: `${policy.ref.owner}/${policy.ref.name}`,
-    generation: resolved.generation,
-    storePath,
-    skipExec: policy.skipExec,
-    activation,
-    createdAt: new Date(started).toISOString(),
-  };
-  await saveContainerRecord(deps.config.runtime.stateDir, record);
-  const stats: StartStats = {
-    live: resolved.live,
-    cacheHit: substituted.length === 0,
-    fetched: resolved.fetched,
-    resolveMs: resolvedAt - started,
-    realiseMs: realisedAt - resolvedAt,
-    buildMs: builtAt - realisedAt,
-    totalMs: deps.now() - started,
-  };
-  deps.log.info("start.prepared", {
-    container: containerId,
-    env: ref,
-    generation: resolved.generation,
-    substituted: substituted.length,
-    storePath,
-    ...stats,
+    const modifiers: SpecModifier[] = [
+      policy.nixMutable
+        ? mountStoreOverlay({
+            lower: nixDir,
+            upper: join(paths.overlay, "upper"),
+            work: join(paths.overlay, "work"),
+          })
+        : mountStore(nixDir),
+      mountEnvCache(paths.envCache),
+      activateProcess(
+        env,
+        shell === undefined ? undefined : shellArgs(shell.bash, shell.script, ociProcess.args ?? []),
+      ),
+      addAnnotations({
+        [Annotation.resolvedGeneration]: String(resolved.generation),
+        [Annotation.resolvedStorePath]: storePath,
+      }),
+    ];
+    const record: ContainerRecord = {
+      version: 1,
+      containerId,
+      containerName: policy.containerName,
+      environment: `${policy.ref.owner}/${policy.ref.name}`,
+      generation: resolved.generation,
+      storePath,
+      skipExec: policy.skipExec,
+      activation,
+      ...(shell === undefined ? {} : { shell }),
+      nixMutable: policy.nixMutable,
+      createdAt: new Date(started).toISOString(),
+    };
+    await saveContainerRecord(deps.config.runtime.stateDir, record);
+    const stats: StartStats = {
+      live: resolved.live,
+      cacheHit: substituted.length === 0,
+      fetched: resolved.fetched,
+      resolveMs: resolvedAt - started,
+      realiseMs: realisedAt - resolvedAt,
+      buildMs: builtAt - realisedAt,
+      totalMs: deps.now() - started,
+    };
+    deps.log.info("start.prepared", {
+      container: containerId,
+      env: ref,
+      generation: resolved.generation,
+      substituted: substituted.length,
+      storePath,
+      mode: policy.mode,
+      mutable: policy.nixMutable,
+      shell: shell?.bash,
+      ...stats,
+    });
+    return { kind: "flox", spec: applyModifiers(spec, modifiers), record, policy, stats };
+  } catch (error) {
+    await dropContainerState(containerId, {
+      stateDir: deps.config.runtime.stateDir,
+      log: deps.log,
+      removeGcRoot: deps.removeGcRoot,
+    }).catch((cleanup: unknown) =>
+      deps.log.warn("start.cleanup-failed", { container: containerId, error: String(cleanup) }),
+    );
+    throw error;
+  }
+}
+
+/**
+ * The packages as the profile links them: `run` links each package's selected outputs, `dev` all of
+ * them (Flox's dev build, with headers, pkg-config files and the like). Pure.
+ */
+export function packagesForMode(packages: readonly SelectedPackage[], mode: ActivateMode): SelectedPackage[] {
+  return mode === "dev" ? packages.map((pkg) => ({ ...pkg, outputs: pkg.allOutputs })) : [...packages];
+}
+
+/** The bash and script that activate this container, with a GC root for a bash from the config. */
+async function activationShell(
+  profile: StorePath,
+  packages: readonly SelectedPackage[],
+  why: string,
+  ctx: { deps: StartDeps; shellGcRoot: string },
+): Promise<ActivationShell> {
+  const { deps } = ctx;
+  const outputs = packages.flatMap((pkg) => [
+    ...new Set([...Object.values(pkg.outputs), ...Object.values(pkg.allOutputs)]),
+  ]);
+  const located = await locateBash(outputs, profile, why, {
+    storeRoot: deps.config.nix.storeRoot,
+    configShell: deps.config.runtime.shell,
+    closure: deps.closure,
+    realise: deps.realise,
   });
-  return { kind: "flox", spec: applyModifiers(spec, modifiers), record, policy, stats };
+  // The environment's closure keeps its own bash alive; a configured one needs a root of its own.
+  if (located.configStorePath !== undefined) await deps.addGcRoot(located.configStorePath, ctx.shellGcRoot);
+  return { bash: located.bash, script: `${profile}/${ACTIVATE_SCRIPT}` };
+}
+
+/** Names what makes the environment need bash, for the error when none is found. */
+function shellReason(ref: string, generation: number, manifest: Manifest): string {
+  const vars = varsNeedingShell(manifest.vars);
+  const what = [
+    ...(hasHook(manifest.hook.onActivate) ? ["hook.on-activate"] : []),
+    ...(vars.length > 0 ? [`[vars] ${vars.join(", ")}`] : []),
+  ];
+  return `environment ${ref} generation ${generation} (${what.join(" and ")})`;
+}
+
+function hookOf(manifest: Manifest): { hook?: string } {
+  return manifest.hook.onActivate === undefined ? {} : { hook: manifest.hook.onActivate };
 }
 
 function activationInput(
   policy: Extract<ContainerPolicy, { kind: "flox" }>,
-  lock: Lockfile,
+  manifest: Manifest,
   floxEnv: StorePath,
   generation: number,
   config: NodeConfig,
+  devLayout: DevLayout | undefined,
 ): ActivationInput {
-  const manifest = manifestFromLock(lock);
   return {
     floxEnv,
     owner: policy.ref.owner,
@@ -164,8 +270,9 @@ function activationInput(
     mode: policy.mode,
     floxhubUrl: config.floxhub.url,
     vars: manifest.vars,
-    ...(manifest.hook.onActivate === undefined ? {} : { hook: manifest.hook.onActivate }),
+    ...hookOf(manifest),
     envCache: ENV_CACHE_MOUNT_POINT,
     disableMetrics: policy.disableMetrics,
+    ...(devLayout === undefined ? {} : { devLayout }),
   };
 }

@@ -6,6 +6,9 @@ export interface FixturePackage {
   readonly installId: string;
   readonly path: StorePath;
   readonly priority?: number;
+  /** Every output of a multi-output package (`path` is then its `out`); default `{ out: path }`. */
+  readonly outputs?: Record<string, StorePath>;
+  readonly outputsToInstall?: string[];
 }
 
 /**
@@ -42,7 +45,12 @@ export function fixtureGeneration(
     "lockfile-version": 1,
     manifest,
     packages: packages.map((pkg) =>
-      lockEntry(pkg.installId, pkg.path, { installId: pkg.installId, priority: pkg.priority ?? 5 }),
+      lockEntry(pkg.installId, pkg.path, {
+        installId: pkg.installId,
+        priority: pkg.priority ?? 5,
+        ...(pkg.outputs === undefined ? {} : { outputs: pkg.outputs }),
+        ...(pkg.outputsToInstall === undefined ? {} : { outputsToInstall: pkg.outputsToInstall }),
+      }),
     ),
   };
   return { manifestToml: toml, lock };

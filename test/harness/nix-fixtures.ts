@@ -1,5 +1,7 @@
+import { execFile } from "node:child_process";
 import { chmod, copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { type NixStore, storeArgs } from "../../src/nix/nix-store.js";
 import { runNix } from "../../src/nix/run-nix.js";
 import { isStorePath, type StorePath } from "../../src/nix/store-path.js";
@@ -13,7 +15,11 @@ export type FixtureName =
   | "hello-other"
   | "greeting"
   | "hello2"
-  | "unsigned";
+  | "unsigned"
+  | "bash"
+  | "bash-libs"
+  | "libgreet"
+  | "libgreet-dev";
 
 /** Real store paths built offline, and a signed `file://` binary cache holding them. */
 export interface Fixtures {
@@ -28,14 +34,19 @@ export interface Fixtures {
   packages: Record<FixtureName, StorePath>;
 }
 
+const run = promisify(execFile);
 const BUSYBOX = "/bin/busybox";
+// Debian's bash, made to run with only /nix mounted (see addBash).
+const HOST_BASH = "/bin/bash";
 const KEY_NAME = "imageless-test-1";
 
 // Each derivation uses the static busybox as builder, so its output references busybox and Nix
 // records that: closures and GC behave as with real packages.
-const PACKAGES_NIX = `{ busyboxPath }:
+const PACKAGES_NIX = `{ busyboxPath, bashPath, bashLibsPath }:
 let
   busybox = builtins.storePath busyboxPath;
+  bashSrc = builtins.storePath bashPath;
+  bashLibs = builtins.storePath bashLibsPath;
   bb = "\${busybox}/bin/busybox";
   make = name: script: derivation {
     inherit name;
@@ -72,13 +83,47 @@ in {
     \${script "$out/bin/hello" "echo \\"Hello, world! (v2)\\""}
     echo '.TH HELLO 1' > $out/share/man/man1/hello.1
   '';
+  # The patched bash names bash-libs' store path in its ELF interpreter and RUNPATH; copying it
+  # here (with bash-libs as an input) makes Nix record that reference, so the libs travel with it.
+  bash = make "bash-5.2" ''
+    : \${bashLibs}
+    \${bb} mkdir -p $out/bin
+    \${bb} cp \${bashSrc}/bin/bash $out/bin/bash
+    \${bb} chmod 755 $out/bin/bash
+  '';
+  # Two outputs like a nixpkgs library: \`out\` (what run mode links) and \`dev\` (headers, pkg-config).
+  libgreet = derivation {
+    name = "libgreet-1.0";
+    system = "x86_64-linux";
+    builder = bb;
+    outputs = [ "out" "dev" ];
+    args = [ "sh" "-c" ''
+      set -e
+      \${bb} mkdir -p $out/lib/python3.11/site-packages $dev/include $dev/lib/pkgconfig
+      echo 'greeting = "hi"' > $out/lib/python3.11/site-packages/greet.py
+      echo 'int greet(void);' > $dev/include/greet.h
+      printf 'Name: greet\\nVersion: 1.0\\n' > $dev/lib/pkgconfig/greet.pc
+    '' ];
+  };
   unsigned = make "unsigned-1.0" ''
     \${bb} mkdir -p $out/bin
     \${script "$out/bin/unsigned" "echo unsigned"}
   '';
 }`;
 
-const BUILT: FixtureName[] = ["coreutils", "hello", "hello-other", "greeting", "hello2", "unsigned"];
+const BUILT: FixtureName[] = [
+  "coreutils",
+  "hello",
+  "hello-other",
+  "greeting",
+  "hello2",
+  "unsigned",
+  "bash",
+  "libgreet",
+  "libgreet-dev",
+];
+// nix-build attributes, in BUILT's order (the dev output of libgreet is an attribute of its own).
+const ATTRS: Record<string, string> = { libgreet: "libgreet.out", "libgreet-dev": "libgreet.dev" };
 
 const cache = new Map<string, Promise<Fixtures>>();
 
@@ -114,18 +159,28 @@ async function build(dir: string): Promise<Fixtures> {
     await runNix("nix-store", ["--add", join(sources, "busybox"), ...args], { action: "adding busybox" }),
   );
 
+  const bash = await addBash(sources, args);
+
   await writeFile(join(sources, "packages.nix"), PACKAGES_NIX);
-  const attrs = BUILT.flatMap((name) => ["-A", name]);
+  const attrs = BUILT.flatMap((name) => ["-A", ATTRS[name] ?? name]);
   const out = await runNix(
     "nix-build",
-    [join(sources, "packages.nix"), "--no-out-link", "--argstr", "busyboxPath", busybox, ...attrs, ...args],
+    [
+      join(sources, "packages.nix"),
+      "--no-out-link",
+      ...["--argstr", "busyboxPath", busybox],
+      ...["--argstr", "bashPath", bash.source],
+      ...["--argstr", "bashLibsPath", bash.libs],
+      ...attrs,
+      ...args,
+    ],
     { action: "building the fixture packages" },
   );
   const paths = out
     .split("\n")
     .filter((line) => line !== "")
     .map(storePathOf);
-  const packages = { busybox } as Record<FixtureName, StorePath>;
+  const packages = { busybox, "bash-libs": bash.libs } as Record<FixtureName, StorePath>;
   BUILT.forEach((name, index) => {
     const path = paths[index];
     if (path === undefined) throw new Error(`nix-build printed no path for fixture ${name}`);
@@ -157,6 +212,47 @@ async function build(dir: string): Promise<Fixtures> {
   return { cacheDir, cacheUrl: `file://${cacheDir}`, publicKey, secretKeyFile, buildStore, packages };
 }
 
+/**
+ * Adds Debian's bash to the store so it runs in an empty image with only /nix mounted: the shared
+ * libraries `ldd` names (and the dynamic loader) go into a `bash-libs` path, and a copy of bash is
+ * patchelf'd to use that loader and RUNPATH. Returns the libs and the patched (not yet rooted) copy,
+ * which packages.nix turns into the `bash` package. patchelf runs here, outside Nix: the chroot-store
+ * build sees only store paths, and a path cannot name its own hash before it exists.
+ */
+async function addBash(
+  sources: string,
+  args: readonly string[],
+): Promise<{ libs: StorePath; source: StorePath }> {
+  const libDir = join(sources, "bash-libs", "lib");
+  await mkdir(libDir, { recursive: true });
+  const { stdout } = await run("ldd", [HOST_BASH]);
+  // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" and the loader as "/lib64/ld-linux-x86-64.so.2 (0x…)".
+  const libraries = [...stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x[0-9a-f]+\)/g)].map((m) => m[1] ?? "");
+  let loader = "";
+  for (const library of libraries) {
+    await copyFile(library, join(libDir, basename(library))); // follows the distribution's symlinks
+    await chmod(join(libDir, basename(library)), 0o755);
+    if (basename(library).startsWith("ld-linux")) loader = basename(library);
+  }
+  if (loader === "") throw new Error(`ldd ${HOST_BASH} named no dynamic loader: ${stdout}`);
+  const libs = storePathOf(
+    await runNix("nix-store", ["--add", join(sources, "bash-libs"), ...args], {
+      action: "adding bash's libraries",
+    }),
+  );
+  await mkdir(join(sources, "bash", "bin"), { recursive: true });
+  const copy = join(sources, "bash", "bin", "bash");
+  await copyFile(HOST_BASH, copy);
+  await chmod(copy, 0o755);
+  await run("patchelf", ["--set-interpreter", `${libs}/lib/${loader}`, "--set-rpath", `${libs}/lib`, copy]);
+  const source = storePathOf(
+    await runNix("nix-store", ["--add", join(sources, "bash"), ...args], {
+      action: "adding the patched bash",
+    }),
+  );
+  return { libs, source };
+}
+
 function storePathOf(line: string): StorePath {
   const path = line.trim();
   if (!isStorePath(path)) throw new Error(`expected a store path from nix, got "${path}"`);
@@ -168,6 +264,10 @@ export interface LockEntryOptions {
   installId?: string;
   priority?: number;
   version?: string;
+  /** Every output by name; default `{ out: storePath }`. */
+  outputs?: Record<string, StorePath>;
+  /** Default `["out"]`. */
+  outputsToInstall?: string[];
 }
 
 /**
@@ -199,8 +299,8 @@ export function lockEntry(
     stabilities: ["stable"],
     unfree: false,
     version,
-    outputs_to_install: ["out"],
-    outputs: { out: storePath },
+    outputs_to_install: opts.outputsToInstall ?? ["out"],
+    outputs: opts.outputs ?? { out: storePath },
     system: "x86_64-linux",
     group: "toplevel",
     priority: opts.priority ?? 5,

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ImagelessError } from "../../errors/imageless-error.js";
 import { applyModifiers, type OciSpec, type SpecModifier } from "../spec.js";
 import { activateProcess } from "./activate-process.js";
 import { mountEnvCache } from "./env-cache.js";
 import { mountStore } from "./mount-store.js";
+import { mountStoreOverlay } from "./mount-store-overlay.js";
 import { addAnnotations } from "./record-resolution.js";
 
 const base: OciSpec = {
@@ -27,6 +29,51 @@ const cases: [string, SpecModifier, (spec: OciSpec) => void][] = [
         source: "/tmp/store/nix",
         options: ["rbind", "ro", "nosuid", "nodev"],
       }),
+  ],
+  [
+    "mountStoreOverlay mounts /nix as an overlay with the node store as lower layer",
+    mountStoreOverlay({ lower: "/s/nix", upper: "/st/overlay/c1/upper", work: "/st/overlay/c1/work" }),
+    (spec) =>
+      assert.deepEqual(spec.mounts?.at(-1), {
+        destination: "/nix",
+        type: "overlay",
+        source: "overlay",
+        options: [
+          "lowerdir=/s/nix",
+          "upperdir=/st/overlay/c1/upper",
+          "workdir=/st/overlay/c1/work",
+          "nosuid",
+          "nodev",
+        ],
+      }),
+  ],
+  [
+    "mountStoreOverlay replaces a read-only /nix bind (one /nix mount)",
+    (spec) =>
+      applyModifiers(spec, [
+        mountStore("/s/nix"),
+        mountStoreOverlay({ lower: "/s/nix", upper: "/u", work: "/w" }),
+      ]),
+    (spec) => {
+      const nix = spec.mounts?.filter((m) => m.destination === "/nix") ?? [];
+      assert.equal(nix.length, 1);
+      assert.equal(nix[0]?.type, "overlay");
+    },
+  ],
+  [
+    "mountStore replaces an overlay /nix (one /nix mount)",
+    (spec) =>
+      applyModifiers(spec, [
+        mountStoreOverlay({ lower: "/s/nix", upper: "/u", work: "/w" }),
+        mountStore("/s/nix"),
+      ]),
+    (spec) => {
+      const nix = spec.mounts?.filter((m) => m.destination === "/nix") ?? [];
+      assert.deepEqual(
+        nix.map((m) => m.type),
+        ["bind"],
+      );
+    },
   ],
   [
     "mountEnvCache adds a writable bind at /var/cache/flox",
@@ -69,6 +116,18 @@ describe("spec modifiers", () => {
       assert.deepEqual(once.linux, base.linux, "fields the modifier does not own are kept");
       assert.deepEqual(once.unknownField, { kept: true });
       assert.deepEqual(once.mounts?.[0], base.mounts?.[0]);
+    });
+  }
+});
+
+describe("mountStoreOverlay()", () => {
+  for (const bad of ["/a,b/upper", "/a:b/upper"]) {
+    it(`mountStoreOverlay() rejects a directory overlayfs options cannot hold: ${bad}`, () => {
+      assert.throws(
+        () => mountStoreOverlay({ lower: "/nix", upper: bad, work: "/w" }),
+        (error: unknown) =>
+          error instanceof ImagelessError && error.kind === "invalid-input" && error.message.includes(bad),
+      );
     });
   }
 });
