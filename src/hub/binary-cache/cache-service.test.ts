@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import fastify from "fastify";
+import { ImagelessError } from "../../errors/imageless-error.js";
+import { nullLogger } from "../../log/logger.js";
+import type { HubServices } from "../access.js";
+import { registerCacheRoutes } from "./cache-service.js";
+
+/** One machine token (`org-token` of "acme") without write access; every other token is unknown. */
+function services(dataDir: string): HubServices {
+  return {
+    dataDir,
+    access: {
+      identify: async (header) => {
+        if (header === undefined) return undefined;
+        if (header === "Bearer reader") return { kind: "org-token", name: "acme", admin: false };
+        throw new ImagelessError("unauthorized", "the token is not known to this hub");
+      },
+      environmentAccess: async () => "none",
+      ownerAccess: async () => "read",
+    },
+    environments: { recordPush: async () => {}, list: async () => [] },
+  };
+}
+
+describe("registerCacheRoutes()", () => {
+  let dir: string;
+  const app = fastify();
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "cache-service-"));
+    registerCacheRoutes(app, services(dir), nullLogger);
+    await app.ready();
+  });
+  after(async () => {
+    await app.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const cases: [string, string, Record<string, string>, number, RegExp][] = [
+    ["PUT", `/cache/nar/${"1".repeat(52)}.nar.zst`, {}, 401, /uploading to the cache needs a token/],
+    [
+      "PUT",
+      `/cache/nar/${"1".repeat(52)}.nar.zst`,
+      { authorization: "Bearer nope" },
+      401,
+      /not known to this hub/,
+    ],
+    [
+      "PUT",
+      `/cache/${"0".repeat(32)}.narinfo`,
+      { authorization: "Bearer reader" },
+      403,
+      /'acme' may not upload to the cache/,
+    ],
+    [
+      "GET",
+      `/cache/${"0".repeat(32)}.narinfo`,
+      { authorization: "Bearer nope" },
+      401,
+      /not known to this hub/,
+    ],
+    ["GET", `/cache/${"0".repeat(32)}.narinfo`, {}, 404, /not found/],
+    ["GET", "/cache/nar/../signing-key", {}, 404, /./],
+    ["GET", "/cache/signing-key", {}, 404, /not found/],
+  ];
+  for (const [method, url, headers, status, body] of cases) {
+    it(`registerCacheRoutes() answers ${method} ${url.slice(0, 30)}… ${Object.keys(headers).length > 0 ? "with a token " : ""}with ${status}`, async () => {
+      const res = await app.inject({
+        method: method as "GET" | "PUT",
+        url,
+        headers,
+        payload: method === "PUT" ? "x" : undefined,
+      });
+      assert.equal(res.statusCode, status, res.body);
+      assert.match(res.body, body);
+      if (status === 401) assert.match(String(res.headers["www-authenticate"]), /^Basic /);
+    });
+  }
+});
