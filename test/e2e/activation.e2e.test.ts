@@ -175,6 +175,25 @@ describe("hook.on-activate and [vars] through bash", () => {
     );
   });
 
+  it("leaves exec processes of a skip-containers-exec container outside the environment (no hook)", async () => {
+    const pod = await runPod(node.cri, {
+      name: "hooked-skip-exec",
+      runtimeHandler: FLOX_HANDLER,
+      annotations: { "flox.dev/environment": "acme/hooked:1", "flox.dev/skip-containers-exec": "app" },
+      logDir: node.logDir,
+      containers: [{ name: "app", image: "localhost/busybox:test", command: ["sleep", "600"] }],
+    });
+    try {
+      assert.deepEqual(pod.startErrors, {});
+      const app = pod.containers["app"] ?? "";
+      const exec = await node.cri.execSync(app, ["sh", "-c", 'echo "${FROM_HOOK-unset}"'], 20);
+      assert.equal(exec.stdout.toString(), "unset\n");
+      assert.equal(exec.stderr.toString(), "", "the hook did not run");
+    } finally {
+      await removePod(node.cri, pod.podId);
+    }
+  });
+
   it("fails the container with exit code 1 and the hook's stderr in the log when the hook fails", async () => {
     await withPod(
       "failing",
