@@ -20,8 +20,10 @@ import { invalidPaths, realisePaths } from "../../src/nix/realise.js";
 import { runNix } from "../../src/nix/run-nix.js";
 import type { StorePath } from "../../src/nix/store-path.js";
 import { floxmetaPath, writeFloxmeta } from "../harness/floxmeta-fixture.js";
+import { type HubProcess, startHubProcess } from "../harness/hub.js";
 import { InMemoryHubAccess, inMemoryServices, startTestHub, type TestHub } from "../harness/in-memory-hub.js";
 import { buildFixturePackages, type Fixtures, lockEntry } from "../harness/nix-fixtures.js";
+import { repoRoot } from "../harness/repo-root.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
 let work: string;
@@ -63,17 +65,17 @@ async function withNetrc<T>(
   }
 }
 
-function hubStore(trustedPublicKeys: string[] = [hubKey]): NixStore {
+function hubStore(trustedPublicKeys: string[] = [hubKey], base = hub.url): NixStore {
   storeCount++;
   return {
     storeRoot: join(work, `store-${storeCount}`),
-    substituters: [`${hub.url}/cache`],
+    substituters: [`${base}/cache`],
     trustedPublicKeys,
     requireSigs: true,
   };
 }
 
-async function upload(paths: StorePath[], token: string | undefined): Promise<void> {
+async function upload(paths: StorePath[], token: string | undefined, base = hub.url): Promise<void> {
   const file = await netrc(token);
   await runNix(
     "nix",
@@ -82,7 +84,7 @@ async function upload(paths: StorePath[], token: string | undefined): Promise<vo
       "nix-command",
       "copy",
       "--to",
-      `${hub.url}/cache?compression=zstd`,
+      `${base}/cache?compression=zstd`,
       ...(file === undefined ? [] : ["--option", "netrc-file", file]),
       ...paths,
       ...storeArgs(fx.buildStore),
@@ -94,8 +96,13 @@ async function upload(paths: StorePath[], token: string | undefined): Promise<vo
 }
 
 /** Pushes environment `owner/name` whose one generation locks `paths`, through the hub's git. */
-async function pushEnvironment(owner: string, name: string, paths: StorePath[]): Promise<void> {
-  const root = join(work, "floxmeta", `${owner}-${name}`);
+async function pushEnvironment(
+  owner: string,
+  name: string,
+  paths: StorePath[],
+  to: { base: string; token: string | undefined } = { base: hub.url, token: tokens[owner] },
+): Promise<void> {
+  const root = join(work, "floxmeta", `${owner}-${name}-${storeCount++}`);
   const lock = {
     "lockfile-version": 1,
     manifest: {
@@ -105,7 +112,7 @@ async function pushEnvironment(owner: string, name: string, paths: StorePath[]):
     packages: paths.map((path, i) => lockEntry(`p${i}`, path)),
   };
   await writeFloxmeta(root, owner, [{ name, generations: [{ manifestToml: "version = 1\n", lock }] }]);
-  const url = `http://oauth:${tokens[owner]}@${new URL(hub.url).host}/git/${owner}/floxmeta`;
+  const url = `http://oauth:${to.token}@${new URL(to.base).host}/git/${owner}/floxmeta`;
   await new Promise<void>((resolve, reject) =>
     execFile(
       "git",
@@ -279,5 +286,54 @@ describe("registerCacheRoutes()", () => {
   it("logs no token", () => {
     const log = logLines.join("");
     for (const token of Object.values(tokens)) assert.ok(!log.includes(token));
+  });
+});
+
+describe("the cache in a real hub process (imageless hub serve)", () => {
+  let real: HubProcess;
+  const users: Record<string, string> = {};
+  let key: string;
+  const cli = (...args: string[]) =>
+    new Promise<string>((resolve, reject) =>
+      execFile(join(repoRoot(), "bin", "imageless"), args, (error, stdout, stderr) =>
+        error === null ? resolve(stdout.trim()) : reject(new Error(stderr)),
+      ),
+    );
+
+  before(async () => {
+    real = await startHubProcess();
+    for (const handle of ["alice", "bob"]) {
+      users[handle] = await cli("hub", "user", "create", handle, "--data-dir", real.dataDir);
+    }
+    key = (await loadOrCreateSigningKey(real.dataDir)).publicKey;
+  });
+  after(() => real?.stop());
+
+  it("serves a pushed private environment's closure to its owner, and to anyone once public", async () => {
+    await upload([fx.packages.greeting], users["alice"], real.url);
+    await pushEnvironment("alice", "greet", [fx.packages.greeting], {
+      base: real.url,
+      token: users["alice"],
+    });
+    const own = hubStore([key], real.url);
+    await withNetrc(await netrc(users["alice"]), () => realisePaths([fx.packages.greeting], own));
+    assert.deepEqual(await invalidPaths([fx.packages.greeting, fx.packages.busybox], own), []);
+    for (const token of [undefined, users["bob"]]) {
+      const store = hubStore([key], real.url);
+      await assert.rejects(
+        withNetrc(await netrc(token), () => realisePaths([fx.packages.greeting], store)),
+        (error: unknown) => isErrorKind(error, "not-found"),
+      );
+    }
+    const made = await fetch(`${real.url}/api/v1/environments/alice/greet/visibility`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${users["alice"]}`, "content-type": "application/json" },
+      body: JSON.stringify({ visibility: "public" }),
+    });
+    assert.ok(made.ok, await made.text());
+    const anonymous = hubStore([key], real.url);
+    await withNetrc(undefined, () => realisePaths([fx.packages.greeting], anonymous));
+    assert.deepEqual(await invalidPaths([fx.packages.greeting], anonymous), []);
+    for (const token of Object.values(users)) assert.ok(!real.log().includes(token));
   });
 });

@@ -10,7 +10,9 @@ import { after, before, describe, it } from "node:test";
 import { registerGitRoutes } from "../../src/hub/git-service.js";
 import { createLogger } from "../../src/log/logger.js";
 import { floxmetaPath, writeFloxmeta } from "../harness/floxmeta-fixture.js";
+import { type HubProcess, startHubProcess } from "../harness/hub.js";
 import { InMemoryHubAccess, inMemoryServices, startTestHub, type TestHub } from "../harness/in-memory-hub.js";
+import { repoRoot } from "../harness/repo-root.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
 interface GitRun {
@@ -314,5 +316,58 @@ describe("pre-receive validation", () => {
     const pushed = await push();
     assert.equal(pushed.code, 0, pushed.stderr);
     assert.deepEqual(access.pushes.slice(pushes), ["alice/web"]);
+  });
+});
+
+describe("git in a real hub process (imageless hub serve)", () => {
+  let real: HubProcess;
+  const users: Record<string, string> = {};
+  const at = (owner: string, token?: string) =>
+    `http://${token === undefined ? "oauth:" : `oauth:${token}`}@${new URL(real.url).host}/git/${owner}/floxmeta`;
+
+  before(async () => {
+    real = await startHubProcess();
+    for (const handle of ["alice", "bob"]) {
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(
+          join(repoRoot(), "bin", "imageless"),
+          ["hub", "user", "create", handle, "--data-dir", real.dataDir],
+          (error, stdout, stderr) => (error === null ? resolve(stdout.trim()) : reject(new Error(stderr))),
+        ),
+      );
+      users[handle] = out;
+    }
+  });
+  after(() => real?.stop());
+
+  it("records a pushed environment as private, shows it only to its owner, and refuses a broken push", async () => {
+    const local = await localFloxmeta("real", "alice", ["web"], 2);
+    const pushed = await git(["--git-dir", local, "push", at("alice", users["alice"]), "web"]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const listed = await fetch(`${real.url}/api/v1/environments?owner=alice`, {
+      headers: { authorization: `Bearer ${users["alice"]}` },
+    });
+    const environments = (await listed.json()) as {
+      name: string;
+      visibility: string;
+      liveGeneration: number;
+    }[];
+    assert.deepEqual(
+      environments.map((e) => [e.name, e.visibility, e.liveGeneration]),
+      [["web", "private", 2]],
+    );
+    assert.match((await git(["ls-remote", at("alice", users["alice"])])).stdout, /refs\/heads\/web/);
+    assert.notEqual((await git(["ls-remote", at("alice", users["bob"])])).code, 0);
+    assert.notEqual((await git(["ls-remote", at("alice")])).code, 0);
+
+    const dir = await checkout(local, "web", "real-broken");
+    await writeFile(join(dir, "metadata.json"), "[]");
+    await commitAll(dir, "broken");
+    const refused = await git(["push", at("alice", users["alice"]), "HEAD:web"], dir);
+    assert.match(
+      refused.stderr,
+      /remote: imageless hub: push refused: environment 'web': metadata\.json must be a JSON object/,
+    );
+    for (const token of Object.values(users)) assert.ok(!real.log().includes(token));
   });
 });
