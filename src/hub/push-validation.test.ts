@@ -44,6 +44,13 @@ describe("checkRefUpdate()", () => {
     ],
     ["a nested branch name", ZERO, "refs/heads/a/b", owner, /environment name "a\/b" is not accepted/],
     ["a name starting with a dot", ZERO, "refs/heads/.x", owner, /environment name ".x" is not accepted/],
+    [
+      "a name ending in .lock",
+      ZERO,
+      "refs/heads/a.lock",
+      owner,
+      /environment name "a\.lock" is not accepted/,
+    ],
   ];
   for (const [what, oldId, ref, access, refusal] of cases) {
     it(`checkRefUpdate() ${refusal === undefined ? "accepts" : "refuses"} ${what}`, () => {

@@ -4,6 +4,7 @@
  */
 import { ImagelessError } from "../errors/imageless-error.js";
 import { type GenerationsMetadata, parseGenerationsMetadata } from "../floxhub/metadata.js";
+import { parseEnvironmentName } from "./environments/environment-name.js";
 
 /** One line of pre-receive's stdin: `<old-id> <new-id> <ref>`. */
 export interface RefUpdate {
@@ -40,8 +41,6 @@ export type PushVerdict = { readonly accepted: true } | { readonly accepted: fal
 
 const ACCEPTED: PushVerdict = Object.freeze({ accepted: true });
 const BRANCH_PREFIX = "refs/heads/";
-/** Environment names as Flox and the node's resolver accept them. */
-const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /** True for git's all-zero object id (a created or deleted ref). */
 export function isZeroId(id: string): boolean {
@@ -62,10 +61,12 @@ export function checkRefUpdate(update: RefUpdate, access: PushAccess): PushVerdi
     return refuse(`${update.ref}: only environment branches (refs/heads/<name>) can be pushed`);
   }
   const name = update.ref.slice(BRANCH_PREFIX.length);
-  if (!ENVIRONMENT_NAME.test(name)) {
-    return refuse(
-      `environment name ${JSON.stringify(name)} is not accepted: use letters, digits, '.', '_' and '-', starting with a letter or digit`,
-    );
+  try {
+    // The same names the API accepts, so every pushed environment can be shown and switched.
+    parseEnvironmentName(name);
+  } catch (error) {
+    if (error instanceof ImagelessError) return refuse(error.message);
+    throw error;
   }
   if (isZeroId(update.newId)) {
     return refuse(`environment '${name}': deleting an environment by push is not supported`);
