@@ -7,6 +7,8 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { HubApiClient } from "../../src/hub-client/api-client.js";
 import { pushEnvironment } from "../../src/hub-client/env-push.js";
 import { Secret } from "../../src/log/secret.js";
+import type { StorePath } from "../../src/nix/store-path.js";
+import { fixtureGeneration } from "../harness/flox-envs.js";
 import { type HubProcess, startHubProcess } from "../harness/hub.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
@@ -86,9 +88,15 @@ async function launchChromium(profile: string): Promise<{ browser: Browser; stop
   }
 }
 
-async function seed(dir: string, ref: { owner: string; name: string }, manifest: string): Promise<void> {
+async function seed(
+  dir: string,
+  ref: { owner: string; name: string },
+  manifest: string,
+  lock?: object,
+): Promise<void> {
   await mkdir(join(dir, ".flox", "env"), { recursive: true });
   await writeFile(join(dir, ".flox", "env", "manifest.toml"), manifest);
+  if (lock !== undefined) await writeFile(join(dir, ".flox", "env", "manifest.lock"), JSON.stringify(lock));
   await pushEnvironment({
     dir,
     ref,
@@ -125,11 +133,9 @@ before(async () => {
   handle = (await admin.me()).handle;
   await seed(join(work, "web"), { owner: handle, name: "web" }, webManifest(HELLO, "one"));
   await seed(join(work, "web"), { owner: handle, name: "web" }, webManifest(HELLO2, "two"));
-  await seed(
-    join(work, "tools"),
-    { owner: handle, name: "tools" },
-    `version = 1\n[install]\nhello.store-path = "${HELLO}"\n`,
-  );
+  // A catalog-shaped generation, as Flox locks it: the page shows its version.
+  const catalog = fixtureGeneration([{ installId: "hello", path: HELLO as StorePath }]);
+  await seed(join(work, "tools"), { owner: handle, name: "tools" }, catalog.manifestToml, catalog.lock);
   await admin.setVisibility({ owner: handle, name: "tools" }, "public");
   chrome = await launchChromium(join(work, "chromium-profile"));
 });
@@ -174,6 +180,11 @@ describe("the hub's web UI", () => {
       [[`${handle}/tools`, "public", "1"]],
     );
     assert.equal(await page.locator("#sign-in").isVisible(), true);
+    await page.click(`text=${handle}/tools`);
+    await page.locator('[data-testid="packages"]').waitFor();
+    assert.deepEqual(await rowsOf(page, "packages"), [["hello", "1.0", "hello", "x86_64-linux"]]);
+    await page.goto(`${hub.url}/#/`);
+    await page.locator('[data-testid="environments"]').waitFor();
   });
 
   it("signs in with a token, kept across a reload, and then lists private environments too", async () => {
