@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseLockfile, selectPackages } from "../environment/lockfile.js";
 import { ImagelessError } from "../errors/imageless-error.js";
-import { isStorePathOnly, lockStorePathManifest } from "./store-path-lock.js";
+import { lockStorePathManifest } from "./store-path-lock.js";
 
 const HELLO = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-hello-1.0";
 const BB = "/nix/store/abcdfghijklmnpqrsvwxyz0123456789-busybox";
@@ -96,13 +96,5 @@ describe("lockStorePathManifest()", () => {
       () => lockStorePathManifest({ install: { x: { "store-path": HELLO, priority: -1 } } }, opts),
       /install\.x\.priority cannot be -1/,
     );
-  });
-});
-
-describe("isStorePathOnly()", () => {
-  it("is true only when every package is a store path", () => {
-    assert.equal(isStorePathOnly({}), true);
-    assert.equal(isStorePathOnly({ install: { a: { "store-path": HELLO } } }), true);
-    assert.equal(isStorePathOnly({ install: { a: { "store-path": HELLO }, b: { "pkg-path": "b" } } }), false);
   });
 });

@@ -67,16 +67,6 @@ export function lockStorePathManifest(
   return { "lockfile-version": 1, manifest, packages };
 }
 
-/** True when every package of the manifest is a `store-path` entry (an empty manifest counts). */
-export function isStorePathOnly(manifest: Readonly<Record<string, unknown>>): boolean {
-  const install = manifest["install"];
-  if (install === undefined) return true;
-  if (typeof install !== "object" || install === null) return false;
-  return Object.values(install).every(
-    (d) => typeof d === "object" && d !== null && (d as Record<string, unknown>)["store-path"] !== undefined,
-  );
-}
-
 function tableOf(value: unknown, where: string): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value === "object" && value !== null && !Array.isArray(value))
