@@ -236,6 +236,22 @@ describe("registerCacheRoutes()", () => {
     assert.equal((await get(url)).status, 404);
   });
 
+  it("answers narinfo requests cheaply (measured)", async () => {
+    const hit = fx.packages.busybox.slice("/nix/store/".length, "/nix/store/".length + 32);
+    const miss = fx.packages.hello2.slice("/nix/store/".length, "/nix/store/".length + 32);
+    for (const [label, hash, status] of [
+      ["readable", hit, 200],
+      ["unreadable", miss, 404],
+    ] as const) {
+      const started = performance.now();
+      for (let i = 0; i < 100; i++)
+        assert.equal((await get(`${hash}.narinfo`, tokens["alice"])).status, status);
+      process.stderr.write(
+        `# narinfo GET (${label}): ${((performance.now() - started) / 100).toFixed(2)} ms each\n`,
+      );
+    }
+  });
+
   it("substitutes a public environment's closure anonymously", async () => {
     access.environments.set("alice/web", "public");
     const store = hubStore();
