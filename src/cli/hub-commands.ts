@@ -2,6 +2,7 @@ import { type Command, Option } from "commander";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { createUserDirect, listUsersDirect } from "../hub/accounts/bootstrap.js";
 import { type ApiTarget, callHubApi } from "../hub/api/api-call.js";
+import { loadOrCreateSigningKey } from "../hub/binary-cache/signing-key.js";
 import { startHub } from "../hub/server.js";
 import { readCredentials, readHubUrl } from "../hub-client/credentials.js";
 import { normaliseHubUrl } from "../hub-client/hub-urls.js";
@@ -41,6 +42,14 @@ export function registerHubCommands(program: Command): void {
       });
       await running.close();
       log.info("hub.stopped");
+    });
+
+  hub
+    .command("cache-key")
+    .description("print the public key of the hub's binary cache (for nodes' trusted-public-keys)")
+    .option("--data-dir <dir>", "the hub's data directory", DEFAULT_DATA_DIR)
+    .action(async (opts: { dataDir: string }) => {
+      print((await loadOrCreateSigningKey(opts.dataDir)).publicKey);
     });
 
   const user = hub.command("user").description("users (on the hub's database directly)");

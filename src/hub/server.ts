@@ -7,12 +7,16 @@ import type { HubServices } from "./access.js";
 import { createEnvironmentIndex, createHubAccess } from "./access-impl.js";
 import type { ApiDeps } from "./api/api-deps.js";
 import { registerApiRoutes } from "./api/register-api.js";
+import { registerCacheRoutes } from "./binary-cache/cache-service.js";
+import { loadOrCreateSigningKey } from "./binary-cache/signing-key.js";
 import type { HubStore } from "./db/hub-store.js";
 import { openHubStore } from "./db/open-hub-store.js";
+import { CommitCache } from "./environments/commit-cache.js";
 import { registerGitRoutes } from "./git-service.js";
 import { parseListen } from "./listen-address.js";
 import { loadOrCreateJwtSecret } from "./tokens/jwt-secret.js";
 import { createTokenService } from "./tokens/token-service.js";
+import { registerWebRoutes } from "./web/register-web-routes.js";
 
 /** How to run a hub (`imageless hub serve`). */
 export interface HubOptions {
@@ -45,13 +49,15 @@ export interface RunningHub {
 export async function startHub(opts: HubOptions): Promise<RunningHub> {
   const { host, port } = parseListen(opts.listen);
   await mkdir(join(opts.dataDir, "git"), { recursive: true });
+  // Created on first start (docs/hub.md), so `hub cache-key` has a key to print before any upload.
+  const signingKey = await loadOrCreateSigningKey(opts.dataDir);
   const store = await openHubStore(opts);
   try {
     const { app, services } = await buildHubApp(store, opts);
-    const address = await app.listen({ host, port });
-    const url = address;
+    const url = await app.listen({ host, port });
     opts.log.info("hub.listening", {
       url,
+      cacheKey: signingKey.publicKey,
       publicUrl: opts.publicUrl,
       database: opts.database === undefined ? "sqlite" : "postgres",
     });
@@ -81,7 +87,16 @@ export async function buildHubApp(
   const tokens = createTokenService({ store, secret: await loadOrCreateJwtSecret(dataDir), now });
   const access = createHubAccess({ store, tokens });
   const services: HubServices = { dataDir, access, environments: createEnvironmentIndex(store, now) };
-  const deps: ApiDeps = { store, access, tokens, dataDir, now, hostname: hubHostname(opts.publicUrl), log };
+  const deps: ApiDeps = {
+    store,
+    access,
+    tokens,
+    dataDir,
+    now,
+    hostname: hubHostname(opts.publicUrl),
+    cache: new CommitCache(512),
+    log,
+  };
 
   // Fastify's own logger is off: requests are logged here as flat JSON lines without headers.
   const app = Fastify({ logger: false });
@@ -95,8 +110,8 @@ export async function buildHubApp(
   });
   await registerApiRoutes(app, deps);
   registerGitRoutes(app, services, log);
-  // TODO(issue 4): registerCacheRoutes(app, services, log) and registerWebRoutes(app) once
-  // src/hub/binary-cache/ and src/hub/web/ export them.
+  registerCacheRoutes(app, services, log);
+  registerWebRoutes(app);
   return { app, services };
 }
 

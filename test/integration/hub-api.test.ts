@@ -16,10 +16,12 @@ import { createEnvironmentIndex } from "../../src/hub/access-impl.js";
 import { openHubStore } from "../../src/hub/db/open-hub-store.js";
 import { loadOrCreateJwtSecret } from "../../src/hub/tokens/jwt-secret.js";
 import { createTokenService } from "../../src/hub/tokens/token-service.js";
+import { Secret } from "../../src/log/secret.js";
 import { assertSchemaRequiredFields, floxmetaPath, writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { type HubProcess, startHubProcess } from "../harness/hub.js";
 import { type PostgresServer, startPostgres } from "../harness/postgres.js";
 import { conformanceDir, repoRoot } from "../harness/repo-root.js";
+import { makeTempDir, removeTree } from "../harness/temp.js";
 
 const run = promisify(execFile);
 const envs = join(conformanceDir(), "flox", "envs");
@@ -676,6 +678,98 @@ for (const database of ["sqlite", "postgres"] as const) {
       );
       ok(await set("private", tokens["admin"]));
       assert.equal(ok<Env[]>(await api(hub, "GET", "/environments")).length, 0);
+    });
+
+    it("concurrent switches of one environment all land: compare-and-swap on the ref loses none", async () => {
+      const before = ok<unknown[]>(
+        await api(hub, "GET", "/environments/alice/web/history", { token: tokens["alice"] }),
+      ).length;
+      const answers = await Promise.all(
+        [2, 3, 2, 3, 2, 3].map((generation) =>
+          api(hub, "POST", "/environments/alice/web/switch", {
+            token: tokens["alice"],
+            body: { generation },
+          }),
+        ),
+      );
+      // A switch to the generation that is live by the time it runs is refused (409); every other lands.
+      assert.ok(
+        answers.every((a) => a.status === 200 || a.status === 409),
+        JSON.stringify(answers.map((a) => a.body)),
+      );
+      const landed = answers.filter((a) => a.status === 200).length;
+      assert.ok(landed >= 1);
+      const history = ok<{ currentGeneration: number; previousGeneration: number }[]>(
+        await api(hub, "GET", "/environments/alice/web/history", { token: tokens["alice"] }),
+      );
+      assert.equal(history.length, before + landed);
+      // Each entry's previous generation is the one live before it: no entry was written on a stale tip.
+      for (let i = before; i < history.length; i++) {
+        assert.equal(history[i]?.previousGeneration, history[i - 1]?.currentGeneration);
+      }
+    });
+
+    it("an environment pushed over git is indexed private and readable through the API", async () => {
+      const source = await makeTempDir("hub-push");
+      try {
+        await writeFloxmeta(source, "dave", [
+          { name: "tools", generations: [conformance("hello"), conformance("go_gcc")] },
+        ]);
+        const remote = `${hub.url}/git/dave/floxmeta`;
+        await runGit(["--git-dir", floxmetaPath(source, "dave"), "push", remote, "tools:tools"], {
+          token: new Secret(tokens["dave"] ?? ""),
+          authUrl: hub.url,
+        });
+      } finally {
+        await removeTree(source);
+      }
+      const listed = ok<Env[]>(await api(hub, "GET", "/environments?owner=dave", { token: tokens["dave"] }));
+      assert.deepEqual(
+        listed.map((e) => [e.name, e.visibility, e.liveGeneration, e.totalGenerations]),
+        [["tools", "private", 2, 2]],
+      );
+      assert.equal(
+        ok<Env[]>(await api(hub, "GET", "/environments?owner=dave", { token: tokens["bob"] })).length,
+        0,
+      );
+      const rolled = ok<{ currentGeneration: number }>(
+        await api(hub, "POST", "/environments/dave/tools/rollback", { token: tokens["dave"] }),
+      );
+      assert.equal(rolled.currentGeneration, 1);
+    });
+
+    it("imageless hub org|token commands call the API with the caller's token", async () => {
+      const as = (who: string) => ["--hub", hub.url, "--token", tokens[who] ?? ""];
+      await cli("hub", "org", "create", "tools", ...as("carol"));
+      await cli("hub", "org", "add-member", "tools", "dave", "--role", "writer", ...as("carol"));
+      assert.equal(await cli("hub", "org", "list", "tools", ...as("dave")), "carol\towner\ndave\twriter");
+      assert.equal(await cli("hub", "org", "list", ...as("dave")), "tools\twriter");
+      await cli("hub", "org", "remove-member", "tools", "dave", ...as("carol"));
+      const machine = await cli(
+        "hub",
+        "token",
+        "create",
+        "--org",
+        "tools",
+        "--description",
+        "ci",
+        ...as("carol"),
+      );
+      issued.push(machine);
+      assert.match(machine, /^flox_mt_/);
+      const [id] = (await cli("hub", "token", "list", "--org", "tools", ...as("carol"))).split("\t");
+      await cli("hub", "token", "revoke", id ?? "", "--org", "tools", ...as("carol"));
+      assert.match(await cli("hub", "token", "list", "--org", "tools", ...as("carol")), /\trevoked\tci$/);
+      // A refusal is one line on stderr and the exit code of its kind (4: unauthorized).
+      const refused = await cli("hub", "org", "add-member", "tools", "bob", ...as("dave")).then(
+        () => assert.fail("dave is not an owner of tools"),
+        (error: { code?: number; stderr?: string }) => error,
+      );
+      assert.equal(refused.code, 4);
+      assert.match(
+        refused.stderr ?? "",
+        /^imageless: adding bob to tools: "dave" cannot manage members of organisation "tools": only its owners can \(HTTP 403\)\n$/,
+      );
     });
 
     it("tokens exist only as SHA-256 hashes: not in the database, not in the log", async () => {

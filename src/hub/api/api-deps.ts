@@ -1,6 +1,7 @@
 import type { Logger } from "../../log/logger.js";
 import type { HubAccessImpl } from "../access-impl.js";
 import type { HubStore } from "../db/hub-store.js";
+import type { CommitCache } from "../environments/commit-cache.js";
 import type { TokenService } from "../tokens/token-service.js";
 
 /** What the `/api/v1` routes are built from; the server wires one. */
@@ -14,5 +15,7 @@ export interface ApiDeps {
   readonly now: () => number;
   /** Written as `hostname` into history entries the hub makes (switch, rollback). */
   readonly hostname: string;
+  /** Parsed floxmeta content by commit id (immutable, so never stale). */
+  readonly cache: CommitCache;
   readonly log: Logger;
 }

@@ -51,7 +51,7 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
       );
     }
     const repo = floxmetaRepo(deps.dataDir, owner);
-    const state = await readEnvironmentState(repo, name, ref);
+    const state = await readEnvironmentState(repo, name, { ref, cache: deps.cache });
     if (state === undefined)
       throw new ImagelessError("not-found", `environment "${ref}" has no floxmeta branch on this hub`);
     return { caller, role, record, repo, ref, state, owner, name };
@@ -85,11 +85,10 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
     }
     return Promise.all(
       visible.map(async (env) => {
-        const state = await readEnvironmentState(
-          floxmetaRepo(deps.dataDir, env.owner),
-          env.name,
-          `${env.owner}/${env.name}`,
-        );
+        const state = await readEnvironmentState(floxmetaRepo(deps.dataDir, env.owner), env.name, {
+          ref: `${env.owner}/${env.name}`,
+          cache: deps.cache,
+        });
         return { ...summary(env, state?.meta), updatedAt: new Date(env.updatedAt).toISOString() };
       }),
     );
@@ -104,7 +103,11 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
         asked === undefined ? env.state.meta.liveGeneration : parseGeneration(asked, "generation");
       if (generation === undefined)
         throw new ImagelessError("not-found", `environment "${env.ref}" has no generations yet`);
-      const content = await readGeneration(env.repo, env.state, { generation, ref: env.ref });
+      const content = await readGeneration(env.repo, env.state, {
+        generation,
+        ref: env.ref,
+        cache: deps.cache,
+      });
       return {
         ...summary(env.record, env.state.meta),
         generation,

@@ -2,6 +2,7 @@ import { type Lockfile, parseLockfile } from "../../environment/lockfile.js";
 import { type Manifest, manifestFromLock, parseManifestToml } from "../../environment/manifest.js";
 import { ImagelessError } from "../../errors/imageless-error.js";
 import { type GenerationsMetadata, parseGenerationsMetadata } from "../../floxhub/metadata.js";
+import type { CommitCache } from "./commit-cache.js";
 import { readBranchTip, readFiles } from "./floxmeta-reader.js";
 
 /** An environment's branch tip and its parsed `metadata.json`. */
@@ -26,10 +27,15 @@ export interface GenerationContent {
 export async function readEnvironmentState(
   repo: string,
   name: string,
-  ref: string,
+  opts: { ref: string; cache?: CommitCache },
 ): Promise<EnvironmentState | undefined> {
   const commit = await readBranchTip(repo, name);
   if (commit === undefined) return undefined;
+  const load = () => readState(repo, commit, opts.ref);
+  return opts.cache === undefined ? load() : opts.cache.get(`${repo}\0${commit}\0state`, load);
+}
+
+async function readState(repo: string, commit: string, ref: string): Promise<EnvironmentState> {
   const [metadataText] = await readFiles(repo, commit, ["metadata.json"]);
   if (metadataText === undefined)
     throw new ImagelessError("internal", `environment "${ref}": its branch has no metadata.json`);
@@ -49,9 +55,19 @@ export async function readEnvironmentState(
 export async function readGeneration(
   repo: string,
   state: EnvironmentState,
-  opts: { generation: number; ref: string },
+  opts: { generation: number; ref: string; cache?: CommitCache },
 ): Promise<GenerationContent> {
-  const { generation, ref } = opts;
+  const load = () => readContent(repo, state, opts.generation, opts.ref);
+  const key = `${repo}\0${state.commit}\0${opts.generation}`;
+  return opts.cache === undefined ? load() : opts.cache.get(key, load);
+}
+
+async function readContent(
+  repo: string,
+  state: EnvironmentState,
+  generation: number,
+  ref: string,
+): Promise<GenerationContent> {
   const where = `"${ref}" generation ${generation}`;
   const [toml, lockText] = await readFiles(repo, state.commit, [
     `${generation}/env/manifest.toml`,

@@ -37,7 +37,7 @@ const ATTEMPTS = 5;
  */
 export async function switchGeneration(opts: SwitchOptions): Promise<HistoryEntry> {
   for (let attempt = 1; ; attempt++) {
-    const state = await readEnvironmentState(opts.repo, opts.name, opts.ref);
+    const state = await readEnvironmentState(opts.repo, opts.name, { ref: opts.ref });
     if (state === undefined)
       throw new ImagelessError("not-found", `environment "${opts.ref}" does not exist`);
     if (state.meta.version !== 2) {
