@@ -1,22 +1,41 @@
-import { lstat, rm } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { lstat, mkdir, rename, rm, symlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
-import { type NixStore, storeArgs } from "./nix-store.js";
-import { runNix } from "./run-nix.js";
+import type { NixStore } from "./nix-store.js";
 import type { StorePath } from "./store-path.js";
 
 /**
  * Makes `rootLink` a symlink to `path` that Nix's garbage collector honours: `path` and its closure
- * survive `nix-store --gc` until {@link removeGcRoot}. Nix registers the link itself (an indirect root
- * under `<store>/nix/var/nix/gcroots/auto`), so the link may live anywhere, e.g. in a container's state
- * directory. `path` should already be valid (otherwise Nix substitutes it first).
+ * survive `nix-store --gc` until {@link removeGcRoot}. The link is an indirect root, registered the way
+ * `nix-store --add-root` registers one (a symlink to it under `<store>/nix/var/nix/gcroots/auto`, which
+ * the collector scans), so it may live anywhere, e.g. in the node's state directory. Done with two
+ * symlinks rather than a `nix-store` process because it runs on every container start, where a Nix
+ * process cost ~40 ms (bench/README.md). `path` must already be valid: callers root what they have
+ * just realised or built.
  *
  * @example
- * await addGcRoot(profile, "/var/lib/imageless/containers/abc/profile", store);
+ * await addGcRoot(profile, "/var/lib/imageless/gcroots/abc", store);
  */
 export async function addGcRoot(path: StorePath, rootLink: string, store: NixStore): Promise<void> {
-  await runNix("nix-store", ["--add-root", rootLink, "--realise", path, ...storeArgs(store)], {
-    action: `adding GC root '${rootLink}' for '${path}'`,
-  });
+  await replaceSymlink(rootLink, path);
+  // Any name works: the collector follows every link in gcroots/auto. A hash of the link's path keeps
+  // one entry per link, as Nix's own registration does.
+  const name = createHash("sha1").update(rootLink).digest("hex");
+  await replaceSymlink(join(store.storeRoot, "nix", "var", "nix", "gcroots", "auto", name), rootLink);
+}
+
+/** Points `link` at `target`, atomically replacing whatever `link` was (rename over it). */
+async function replaceSymlink(link: string, target: string): Promise<void> {
+  await mkdir(dirname(link), { recursive: true });
+  const temp = `${link}.tmp-${randomBytes(6).toString("hex")}`;
+  await symlink(target, temp);
+  try {
+    await rename(temp, link);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
 }
 
 /**

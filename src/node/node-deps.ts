@@ -10,6 +10,7 @@ import { realisePaths } from "../nix/realise.js";
 import type { NodeConfig } from "./config.js";
 import { statePaths } from "./container-state.js";
 import { resolveWithGrace } from "./offline-grace.js";
+import { profileCache } from "./profile-cache.js";
 import type { StartDeps } from "./start.js";
 import { nixSystem } from "./system.js";
 import { readToken } from "./token.js";
@@ -32,6 +33,7 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
   const store = nodeStore(config);
   const gitBase = deriveGitBaseUrl(config.floxhub.url, config.floxhub.gitUrl || undefined);
   const cacheDir = statePaths(config.runtime.stateDir, "").floxmetaCache;
+  const profiles = profileCache(config.runtime.stateDir, config.nix.storeRoot);
   return {
     config,
     log,
@@ -66,6 +68,8 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
       ),
     closure: (paths) => queryClosure(paths, store),
     addGcRoot: (path, link) => addGcRoot(path, link, store),
+    cachedProfile: (key) => profiles.lookup(key),
+    rememberProfile: (key, path) => profiles.remember(key, path),
     removeGcRoot,
     now: () => Date.now(),
   };

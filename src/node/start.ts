@@ -34,6 +34,7 @@ import {
   statePaths,
 } from "./container-state.js";
 import { probeDevLayout } from "./dev-layout.js";
+import { profileKey } from "./profile-cache.js";
 import { dropContainerState } from "./release.js";
 import { locateBash } from "./shell.js";
 
@@ -52,6 +53,12 @@ export interface StartDeps {
     name: string,
     extraFiles: Readonly<Record<string, ActivationFile>>,
   ) => Promise<StorePath>;
+  /**
+   * A profile built earlier with the same {@link profileKey}, still in the store; its GC roots kept its
+   * packages, so a hit needs neither realisation nor a build.
+   */
+  readonly cachedProfile: (key: string) => Promise<StorePath | undefined>;
+  readonly rememberProfile: (key: string, path: StorePath) => Promise<void>;
   /** The run-time closure of store paths (searched for a bash when a hook needs one). */
   readonly closure: (paths: readonly StorePath[]) => Promise<readonly StorePath[]>;
   readonly addGcRoot: (path: StorePath, link: string) => Promise<void>;
@@ -72,7 +79,10 @@ export type CreateOutcome =
 
 export interface StartStats {
   readonly live: boolean;
+  /** Nothing was downloaded for this start. */
   readonly cacheHit: boolean;
+  /** The built profile was reused without asking Nix (see profile-cache.ts). */
+  readonly profileReused: boolean;
   readonly fetched: boolean;
   readonly resolveMs: number;
   readonly realiseMs: number;
@@ -108,15 +118,23 @@ export async function prepareContainer(
   const lock = parseLockfile(resolved.lockText, `${ref} generation ${resolved.generation} manifest.lock`);
   const manifest = manifestFromLock(lock);
   const packages = packagesForMode(selectPackages(lock, deps.system), policy.mode);
-  const { substituted } = await deps.realise(packages.flatMap((pkg) => Object.values(pkg.outputs)));
+  const files = activationFiles({ vars: manifest.vars, ...hookOf(manifest) });
+  const profileName = `flox-env-${policy.mode}`;
+  const key = profileKey(packages, profileName, files);
+  const cached = await deps.cachedProfile(key);
+  const { substituted } =
+    cached === undefined
+      ? await deps.realise(packages.flatMap((pkg) => Object.values(pkg.outputs)))
+      : { substituted: [] };
   const realisedAt = deps.now();
 
-  const files = activationFiles({ vars: manifest.vars, ...hookOf(manifest) });
-  const storePath = await deps.buildProfile(packages, `flox-env-${policy.mode}`, files);
+  const storePath = cached ?? (await deps.buildProfile(packages, profileName, files));
   const paths = statePaths(deps.config.runtime.stateDir, containerId);
   // From the first GC root on, a failed start must not leave state behind that nothing releases.
   try {
     await deps.addGcRoot(storePath, paths.gcRoot);
+    // Remembered only once a root holds it: until then the collector could take it.
+    if (cached === undefined) await deps.rememberProfile(key, storePath);
     const builtAt = deps.now();
 
     // Only an environment whose activation files exist (a hook or shell-only [vars]) gets a shell.
@@ -180,6 +198,7 @@ export async function prepareContainer(
     const stats: StartStats = {
       live: resolved.live,
       cacheHit: substituted.length === 0,
+      profileReused: cached !== undefined,
       fetched: resolved.fetched,
       resolveMs: resolvedAt - started,
       realiseMs: realisedAt - resolvedAt,

@@ -1,0 +1,63 @@
+import { createHash } from "node:crypto";
+import { mkdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { ActivationFile } from "../environment/hook-script.js";
+import type { SelectedPackage } from "../environment/lockfile.js";
+import { writeFileAtomic } from "../fs/atomic-write.js";
+import { isStorePath, type StorePath } from "../nix/store-path.js";
+
+/**
+ * What a profile's content depends on, as a stable key: its name, every package's install id,
+ * priority and linked outputs, and the generated files. Identical generations give the same key, so
+ * a steady-state start can reuse the profile without asking Nix anything. Pure.
+ */
+export function profileKey(
+  packages: readonly SelectedPackage[],
+  name: string,
+  files: Readonly<Record<string, ActivationFile>>,
+): string {
+  const canonical = {
+    name,
+    packages: [...packages]
+      .map((pkg) => ({
+        installId: pkg.installId,
+        priority: pkg.priority,
+        outputs: Object.entries(pkg.outputs).sort(([a], [b]) => a.localeCompare(b)),
+      }))
+      .sort((a, b) => a.installId.localeCompare(b.installId)),
+    files: Object.entries(files)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([path, file]) => [path, file.content, file.executable === true]),
+  };
+  return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
+}
+
+/**
+ * The profiles this node has built, by {@link profileKey}: `<state-dir>/profiles/<key>` holds the store
+ * path. A record is written only after the build returned, so it never names a half-built profile; a
+ * record whose path the collector removed since is ignored (the profile is built again).
+ */
+export function profileCache(stateDir: string, storeRoot: string) {
+  const dir = join(stateDir, "profiles");
+  return {
+    async lookup(key: string): Promise<StorePath | undefined> {
+      let path: string;
+      try {
+        path = (await readFile(join(dir, key), "utf8")).trim();
+      } catch {
+        return undefined;
+      }
+      if (!isStorePath(path)) return undefined;
+      try {
+        await stat(join(storeRoot, path));
+        return path;
+      } catch {
+        return undefined;
+      }
+    },
+    async remember(key: string, path: StorePath): Promise<void> {
+      await mkdir(dir, { recursive: true });
+      await writeFileAtomic(join(dir, key), `${path}\n`);
+    },
+  };
+}
