@@ -3,7 +3,7 @@ import { access, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
 import type { Logger } from "../log/logger.js";
-import type { Secret } from "../log/secret.js";
+import { Secret } from "../log/secret.js";
 import { type EnvironmentRef, formatEnvironmentRef } from "../pod/environment-ref.js";
 import { runGit } from "./git.js";
 import { floxmetaUrl } from "./git-url.js";
@@ -232,8 +232,13 @@ function hubError(error: unknown, display: string, opts: ResolveOptions): unknow
   }
 }
 
+// Without a token, Basic `oauth:` with an empty password, as Flox's credential helper sends: a hub
+// whose owner has private environments answers a bare anonymous request with a 401 challenge (git
+// cannot prompt here), and serves the public view to an empty password.
+const ANONYMOUS = new Secret("");
+
 function gitAuth(url: string, opts: ResolveOptions): { token?: Secret; authUrl?: string } {
-  return opts.token === undefined ? {} : { token: opts.token, authUrl: url };
+  return { token: opts.token ?? ANONYMOUS, authUrl: url };
 }
 
 /**

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Secret } from "../log/secret.js";
-import { cacheUrlForUpload, copiedTo, netrcFor } from "./copy.js";
+import { cacheUrlForUpload, copiedTo } from "./copy.js";
+import { netrcFor } from "./netrc.js";
 
 describe("cacheUrlForUpload()", () => {
   const cases: [string, string][] = [
@@ -17,8 +18,20 @@ describe("cacheUrlForUpload()", () => {
 describe("netrcFor() and copiedTo()", () => {
   it("gives the cache's host oauth:<token>", () => {
     assert.equal(
-      netrcFor("http://127.0.0.1:7878/cache", new Secret("t0k")),
+      netrcFor(["http://127.0.0.1:7878/cache"], new Secret("t0k")),
       "machine 127.0.0.1 login oauth password t0k\n",
+    );
+  });
+  it("names each http(s) host once and skips other substituters", () => {
+    const urls = [
+      "https://hub.example/cache",
+      "file:///srv/cache",
+      "https://hub.example/other",
+      "http://b/c",
+    ];
+    assert.equal(
+      netrcFor(urls, new Secret("t")),
+      "machine hub.example login oauth password t\nmachine b login oauth password t\n",
     );
   });
   it("lists the paths Nix uploaded", () => {

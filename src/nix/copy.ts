@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
 import type { Secret } from "../log/secret.js";
+import { netrcFor } from "./netrc.js";
 import { nixStderr, runNixWithOutput } from "./run-nix.js";
 import type { StorePath } from "./store-path.js";
 
@@ -40,7 +41,7 @@ export async function copyClosureTo(paths: readonly StorePath[], opts: CopyOptio
     if (opts.fromStore !== undefined) args.push("--from", opts.fromStore);
     if (opts.token !== undefined) {
       const netrc = join(dir, "netrc");
-      await writeFile(netrc, netrcFor(opts.to, opts.token), { mode: 0o600 });
+      await writeFile(netrc, netrcFor([opts.to], opts.token), { mode: 0o600 });
       args.push("--option", "netrc-file", netrc);
     }
     const action = `copying ${paths.length === 1 ? `'${paths[0]}'` : `${paths.length} store paths`} to ${opts.to}`;
@@ -66,11 +67,6 @@ const COPY_OPTIONS = ["--extra-experimental-features", "nix-command"];
 export function cacheUrlForUpload(url: string): string {
   if (!/^https?:\/\//.test(url) || /[?&]compression=/.test(url)) return url;
   return `${url}${url.includes("?") ? "&" : "?"}compression=zstd`;
-}
-
-/** A netrc giving `oauth:<token>` to the cache's host (pure; the caller writes it 0600). */
-export function netrcFor(url: string, token: Secret): string {
-  return `machine ${new URL(url).hostname} login oauth password ${token.reveal()}\n`;
 }
 
 /** `copying path '/nix/store/…' [from '…'] to '…'` lines name what was uploaded (pure). */

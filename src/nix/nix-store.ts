@@ -14,6 +14,8 @@ export interface NixStore {
   /** `name:base64key` entries; a substituted path must be signed by one of them when `requireSigs`. */
   trustedPublicKeys: readonly string[];
   requireSigs: boolean;
+  /** A netrc file with credentials for the substituters (see netrc.ts), e.g. a pod's hub token. */
+  netrcFile?: string;
 }
 
 /**
@@ -44,6 +46,7 @@ export function storeArgs(store: NixStore): string[] {
     "narinfo-cache-negative-ttl",
     "0",
   );
+  if (store.netrcFile !== undefined) args.push("--option", "netrc-file", store.netrcFile);
   return args;
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from "../log/logger.js";
 import { buildProfile } from "../nix/build-profile.js";
 import { queryClosure } from "../nix/closure.js";
 import { addGcRoot, removeGcRoot } from "../nix/gc-roots.js";
+import { withNetrc } from "../nix/netrc.js";
 import type { NixStore } from "../nix/nix-store.js";
 import { realisePaths } from "../nix/realise.js";
 import type { NodeConfig } from "./config.js";
@@ -52,7 +53,12 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
           now: Date.now,
         },
       ),
-    realise: (paths) => realisePaths(paths, store),
+    // A pod's token also opens the hub's binary cache for its private environments (SPEC §2: every hub
+    // request made for the container), through a netrc that exists only while Nix runs.
+    realise: (paths, token) =>
+      withNetrc(store.substituters, token, (netrcFile) =>
+        realisePaths(paths, netrcFile === undefined ? store : { ...store, netrcFile }),
+      ),
     buildProfile: (packages: readonly SelectedPackage[], name: string, extraFiles) =>
       buildProfile(
         {

@@ -46,7 +46,11 @@ export interface StartDeps {
   readonly system: string;
   readonly readToken: (spec: OciSpec) => Promise<Secret | undefined>;
   readonly resolve: (ref: EnvironmentRef, token: Secret | undefined) => Promise<ResolvedEnvironment>;
-  readonly realise: (paths: readonly StorePath[]) => Promise<{ substituted: readonly StorePath[] }>;
+  /** Makes `paths` valid in the node store; the container's token goes to the substituters with it. */
+  readonly realise: (
+    paths: readonly StorePath[],
+    token?: Secret,
+  ) => Promise<{ substituted: readonly StorePath[] }>;
   /** Builds the profile of `packages` (their `outputs`), with generated files linked at top priority. */
   readonly buildProfile: (
     packages: readonly SelectedPackage[],
@@ -124,7 +128,10 @@ export async function prepareContainer(
   const cached = await deps.cachedProfile(key);
   const { substituted } =
     cached === undefined
-      ? await deps.realise(packages.flatMap((pkg) => Object.values(pkg.outputs)))
+      ? await deps.realise(
+          packages.flatMap((pkg) => Object.values(pkg.outputs)),
+          token,
+        )
       : { substituted: [] };
   const realisedAt = deps.now();
 
