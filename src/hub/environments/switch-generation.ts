@@ -68,12 +68,15 @@ export async function switchGeneration(opts: SwitchOptions): Promise<HistoryEntr
       if (written === undefined) throw new ImagelessError("internal", "switch wrote no history entry");
       return written;
     }
-    if (attempt >= ATTEMPTS) {
-      throw new ImagelessError(
-        "unavailable",
-        `environment "${opts.ref}" kept changing during the switch; try again`,
-      );
+    if (attempt < ATTEMPTS) {
+      // A little jitter so writers racing for the same ref do not collide again in lockstep.
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 20 * attempt)));
+      continue;
     }
+    throw new ImagelessError(
+      "unavailable",
+      `environment "${opts.ref}" kept changing during the switch; try again`,
+    );
   }
 }
 
@@ -109,6 +112,16 @@ async function commitMetadata(
   } catch (error) {
     const tip = await git(["for-each-ref", "--format=%(objectname)", `refs/heads/${opts.name}`]);
     if (tip !== commit.parent) return false;
+    // The tip is unchanged but the ref was locked: another writer is between taking the lock and
+    // moving the ref (git's "cannot lock ref"). That is contention too; try again on the new tip.
+    if (
+      error instanceof ImagelessError &&
+      /cannot lock ref|unable to create .*\.lock/i.test(
+        `${error.message} ${String((error.cause as Error | undefined)?.message)}`,
+      )
+    ) {
+      return false;
+    }
     throw error;
   }
 }
