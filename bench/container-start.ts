@@ -8,7 +8,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fixtureGeneration } from "../test/harness/flox-envs.js";
+import { helloGeneration } from "../test/harness/flox-envs.js";
 import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../test/harness/flox-node.js";
 import { writeFloxmeta } from "../test/harness/floxmeta-fixture.js";
 import { BUSYBOX_IMAGE_REF } from "../test/harness/images.js";
@@ -61,12 +61,7 @@ async function main(): Promise<void> {
     await writeFloxmeta(join(work, "floxmeta"), "acme", [
       {
         name: "bench",
-        generations: [
-          fixtureGeneration([
-            { installId: "hello", path: hello },
-            { installId: "coreutils", path: coreutils },
-          ]),
-        ],
+        generations: [helloGeneration({ hello, coreutils })],
       },
     ]);
     node = await startFloxNode({ gitUrl: `file://${join(work, "floxmeta")}`, fixtures });

@@ -4,7 +4,7 @@
  * imageless-runc, and pods on the empty image that run their command from the environment.
  */
 import { join } from "node:path";
-import { fixtureGeneration } from "../test/harness/flox-envs.js";
+import { helloGeneration } from "../test/harness/flox-envs.js";
 import { EMPTY_IMAGE_REF, FLOX_HANDLER, startFloxNode } from "../test/harness/flox-node.js";
 import { writeFloxmeta } from "../test/harness/floxmeta-fixture.js";
 import { buildFixturePackages } from "../test/harness/nix-fixtures.js";
@@ -25,15 +25,9 @@ async function demo(): Promise<void> {
       {
         name: "hello",
         generations: [
-          fixtureGeneration([
-            { installId: "hello", path: hello },
-            { installId: "coreutils", path: coreutils },
-          ]),
-          fixtureGeneration(
-            [
-              { installId: "hello", path: hello2 },
-              { installId: "coreutils", path: coreutils },
-            ],
+          helloGeneration({ hello, coreutils }),
+          helloGeneration(
+            { hello: hello2, coreutils },
             { vars: { GREETING: "hello from generation 2 of $FLOX_ENV_DESCRIPTION" } },
           ),
         ],

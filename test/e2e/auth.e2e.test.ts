@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fixtureGeneration } from "../harness/flox-envs.js";
+import { helloGeneration } from "../harness/flox-envs.js";
 import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
 import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { type GitHttpServer, serveGit } from "../harness/git-http-server.js";
@@ -64,12 +64,7 @@ before(async () => {
   await writeFloxmeta(join(work, "floxmeta"), "acme", [
     {
       name: "private",
-      generations: [
-        fixtureGeneration([
-          { installId: "hello", path: hello },
-          { installId: "coreutils", path: coreutils },
-        ]),
-      ],
+      generations: [helloGeneration({ hello, coreutils })],
     },
   ]);
   git = await serveGit(join(work, "floxmeta"), { requireToken: TOKEN });

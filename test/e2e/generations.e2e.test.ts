@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fixtureGeneration } from "../harness/flox-envs.js";
+import { fixtureGeneration, helloGeneration } from "../harness/flox-envs.js";
 import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
 import { addGeneration, switchLive, writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { type GitHttpServer, serveGit } from "../harness/git-http-server.js";
@@ -42,14 +42,8 @@ before(async () => {
     {
       name: "web",
       generations: [
-        fixtureGeneration([
-          { installId: "hello", path: h1 },
-          { installId: "coreutils", path: coreutils },
-        ]),
-        fixtureGeneration([
-          { installId: "hello", path: hello2 },
-          { installId: "coreutils", path: coreutils },
-        ]),
+        helloGeneration({ hello: h1, coreutils }),
+        helloGeneration({ hello: hello2, coreutils }),
       ],
     },
   ]);

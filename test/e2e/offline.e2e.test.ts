@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fixtureGeneration } from "../harness/flox-envs.js";
+import { fixtureGeneration, helloGeneration } from "../harness/flox-envs.js";
 import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
 import { addGeneration, writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { type GitHttpServer, serveGit } from "../harness/git-http-server.js";
@@ -61,14 +61,8 @@ before(async () => {
     {
       name: "web",
       generations: [
-        fixtureGeneration([
-          { installId: "hello", path: hello },
-          { installId: "coreutils", path: coreutils },
-        ]),
-        fixtureGeneration([
-          { installId: "hello", path: hello2 },
-          { installId: "coreutils", path: coreutils },
-        ]),
+        helloGeneration({ hello, coreutils }),
+        helloGeneration({ hello: hello2, coreutils }),
       ],
     },
   ]);

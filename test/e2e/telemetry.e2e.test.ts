@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { VERSION } from "../../src/cli/version.js";
-import { fixtureGeneration } from "../harness/flox-envs.js";
+import { helloGeneration } from "../harness/flox-envs.js";
 import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
 import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { buildFixturePackages } from "../harness/nix-fixtures.js";
@@ -67,12 +67,7 @@ before(async () => {
   await writeFloxmeta(join(work, "floxmeta"), "acme", [
     {
       name: "hello",
-      generations: [
-        fixtureGeneration([
-          { installId: "hello", path: hello },
-          { installId: "coreutils", path: coreutils },
-        ]),
-      ],
+      generations: [helloGeneration({ hello, coreutils })],
     },
   ]);
   node = await startFloxNode({ gitUrl: `file://${join(work, "floxmeta")}`, fixtures });

@@ -4,7 +4,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { serveBinaryCache } from "../harness/binary-cache-server.js";
-import { fixtureGeneration } from "../harness/flox-envs.js";
+import { helloGeneration } from "../harness/flox-envs.js";
 import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
 import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { buildFixturePackages } from "../harness/nix-fixtures.js";
@@ -23,15 +23,9 @@ before(async () => {
     {
       name: "hello",
       generations: [
-        fixtureGeneration([
-          { installId: "hello", path: hello },
-          { installId: "coreutils", path: coreutils },
-        ]),
-        fixtureGeneration(
-          [
-            { installId: "hello", path: hello2 },
-            { installId: "coreutils", path: coreutils },
-          ],
+        helloGeneration({ hello, coreutils }),
+        helloGeneration(
+          { hello: hello2, coreutils },
           { vars: { GREETING: "generation two of $FLOX_ENV_DESCRIPTION" } },
         ),
       ],

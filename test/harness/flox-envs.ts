@@ -55,3 +55,20 @@ export function fixtureGeneration(
   };
   return { manifestToml: toml, lock };
 }
+
+/**
+ * The generation most suites need: a `hello` (the fixture `hello`, or another version such as
+ * `hello2`) and `coreutils` (sh, env, sleep … for commands and ExecSync).
+ */
+export function helloGeneration(
+  packages: { readonly hello: StorePath; readonly coreutils: StorePath },
+  options: { vars?: Record<string, string>; hook?: string } = {},
+): { manifestToml: string; lock: object } {
+  return fixtureGeneration(
+    [
+      { installId: "hello", path: packages.hello },
+      { installId: "coreutils", path: packages.coreutils },
+    ],
+    options,
+  );
+}
