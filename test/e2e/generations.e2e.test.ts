@@ -41,10 +41,7 @@ before(async () => {
   await writeFloxmeta(root(), "acme", [
     {
       name: "web",
-      generations: [
-        helloGeneration({ hello: h1, coreutils }),
-        helloGeneration({ hello: hello2, coreutils }),
-      ],
+      generations: [helloGeneration({ hello: h1, coreutils }), helloGeneration({ hello: hello2, coreutils })],
     },
   ]);
   git = await serveGit(root());

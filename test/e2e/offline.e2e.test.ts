@@ -60,10 +60,7 @@ before(async () => {
   await writeFloxmeta(join(work, "floxmeta"), "acme", [
     {
       name: "web",
-      generations: [
-        helloGeneration({ hello, coreutils }),
-        helloGeneration({ hello: hello2, coreutils }),
-      ],
+      generations: [helloGeneration({ hello, coreutils }), helloGeneration({ hello: hello2, coreutils })],
     },
   ]);
   git = await serveGit(join(work, "floxmeta"), { requireToken: TOKEN });
