@@ -179,4 +179,66 @@ describe("an environment pushed to the hub runs in a pod", () => {
     await cli(["env", "rollback", "-r", ref()]);
     assert.equal(await podOutput("hub-rolled-back", ref(), "hello"), "Hello, world! (v2)");
   });
+
+  it("a private environment runs only for a pod whose Secret holds a token that may read it", async () => {
+    assert.ok(node);
+    const secret = `${handle}/private-greeting`;
+    const dir = join(work, "private-env");
+    // greeting is on no node yet: its nar must come from the hub's cache, which guards it like the branch.
+    await writeEnv(dir, { greeting: fixtures.packages.greeting, coreutils: fixtures.packages.coreutils });
+    const pushed = JSON.parse(
+      await cli([
+        "env",
+        "push",
+        "-d",
+        dir,
+        "-r",
+        secret,
+        "--copy-paths",
+        "--from-store",
+        fromStore(),
+        "--json",
+      ]),
+    );
+    assert.equal(pushed.generation, 1);
+    const anonymous = await runPod(node.cri, {
+      name: "private-anonymous",
+      runtimeHandler: FLOX_HANDLER,
+      annotations: { "flox.dev/environment": secret },
+      logDir: node.logDir,
+      containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["greet", "hi"] }],
+    });
+    try {
+      assert.match(
+        anonymous.startErrors["app"] ?? "",
+        /OCI runtime create failed: imageless: .*private-greeting/,
+      );
+    } finally {
+      await removePod(node.cri, anonymous.podId);
+    }
+    const secretDir = join(work, "secret");
+    await mkdir(secretDir, { recursive: true });
+    await writeFile(join(secretDir, "floxhub-token"), `${hub.adminToken}\n`);
+    const withToken = await runPod(node.cri, {
+      name: "private-token",
+      runtimeHandler: FLOX_HANDLER,
+      annotations: { "flox.dev/environment": secret },
+      logDir: node.logDir,
+      containers: [
+        {
+          name: "app",
+          image: EMPTY_IMAGE_REF,
+          command: ["greet", "hi"],
+          mounts: [{ hostPath: secretDir, containerPath: "/var/run/secrets/flox.dev", readonly: true }],
+        },
+      ],
+    });
+    try {
+      assert.deepEqual(withToken.startErrors, {});
+      assert.equal(await waitForExit(node.cri, withToken.containers["app"] ?? "", 60_000), 0);
+      assert.equal((await readContainerLog(withToken.logPaths["app"] ?? "")).stdout.trim(), "hi");
+    } finally {
+      await removePod(node.cri, withToken.podId);
+    }
+  });
 });
