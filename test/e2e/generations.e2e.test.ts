@@ -6,7 +6,7 @@ import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../
 import { addGeneration, switchLive, writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { type GitHttpServer, serveGit } from "../harness/git-http-server.js";
 import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
-import { readContainerLog, removePod, runPod, waitForExit } from "../harness/pod.js";
+import { runToCompletion } from "../harness/pod.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
 let node: FloxNode;
@@ -17,21 +17,16 @@ const root = () => join(work, "floxmeta");
 
 /** Runs `hello` from `env`; its output, or the start error. */
 async function hello(name: string, env: string): Promise<{ output?: string; error?: string }> {
-  const pod = await runPod(node.cri, {
+  const result = await runToCompletion(node.cri, {
     name,
     runtimeHandler: FLOX_HANDLER,
     annotations: { "flox.dev/environment": env },
     logDir: node.logDir,
     containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["hello"] }],
   });
-  try {
-    const error = pod.startErrors["app"];
-    if (error !== undefined) return { error };
-    assert.equal(await waitForExit(node.cri, pod.containers["app"] ?? "", 30_000), 0);
-    return { output: (await readContainerLog(pod.logPaths["app"] ?? "")).stdout.trim() };
-  } finally {
-    await removePod(node.cri, pod.podId);
-  }
+  if (result.error !== undefined) return { error: result.error };
+  assert.equal(result.exitCode, 0);
+  return { output: result.output ?? "" };
 }
 
 before(async () => {

@@ -105,43 +105,33 @@ after(async () => {
 describe("an environment pushed to the hub runs in a pod", () => {
   const ref = () => `${handle}/hello`;
   const fromStore = () => `local?root=${fixtures.buildStore.storeRoot}`;
+  /** `imageless env push` of `dir` to `target`, copying the closures from the fixture build store. */
+  const pushEnv = async (dir: string, target: string): Promise<{ generation: number; copied: number }> =>
+    JSON.parse(
+      await cli([
+        "env",
+        "push",
+        "-d",
+        dir,
+        "-r",
+        target,
+        "--copy-paths",
+        "--from-store",
+        fromStore(),
+        "--json",
+      ]),
+    );
 
   it("env push uploads the packages' closures to the hub's cache and creates generations 1 and 2", async () => {
     const dir = join(work, "hello-env");
     const { hello, hello2, coreutils } = fixtures.packages;
     await writeEnv(dir, { hello, coreutils });
-    const first = JSON.parse(
-      await cli([
-        "env",
-        "push",
-        "-d",
-        dir,
-        "-r",
-        ref(),
-        "--copy-paths",
-        "--from-store",
-        fromStore(),
-        "--json",
-      ]),
-    );
+    const first = await pushEnv(dir, ref());
     assert.equal(first.generation, 1);
     // hello, coreutils and busybox, which both reference.
     assert.equal(first.copied, 3);
     await writeEnv(dir, { hello: hello2, coreutils }, { GREETING: "from generation two" });
-    const second = JSON.parse(
-      await cli([
-        "env",
-        "push",
-        "-d",
-        dir,
-        "-r",
-        ref(),
-        "--copy-paths",
-        "--from-store",
-        fromStore(),
-        "--json",
-      ]),
-    );
+    const second = await pushEnv(dir, ref());
     assert.equal(second.generation, 2);
     assert.equal(second.copied, 1, "only hello-2.0 is new to the cache");
     // The cache serves a path only to those who may read an environment whose lock holds it.
@@ -186,20 +176,7 @@ describe("an environment pushed to the hub runs in a pod", () => {
     const dir = join(work, "private-env");
     // greeting is on no node yet: its nar must come from the hub's cache, which guards it like the branch.
     await writeEnv(dir, { greeting: fixtures.packages.greeting, coreutils: fixtures.packages.coreutils });
-    const pushed = JSON.parse(
-      await cli([
-        "env",
-        "push",
-        "-d",
-        dir,
-        "-r",
-        secret,
-        "--copy-paths",
-        "--from-store",
-        fromStore(),
-        "--json",
-      ]),
-    );
+    const pushed = await pushEnv(dir, secret);
     assert.equal(pushed.generation, 1);
     const anonymous = await runPod(node.cri, {
       name: "private-anonymous",

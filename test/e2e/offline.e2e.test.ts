@@ -10,7 +10,7 @@ import { addGeneration, writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { type GitHttpServer, serveGit } from "../harness/git-http-server.js";
 import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
 import { setConfigKeys } from "../harness/node-config-edit.js";
-import { readContainerLog, removePod, runPod, waitForExit } from "../harness/pod.js";
+import { runToCompletion } from "../harness/pod.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
 const TOKEN = `imageless-offline-${randomBytes(12).toString("hex")}`;
@@ -27,7 +27,7 @@ async function runHello(
   env: string,
   withToken = true,
 ): Promise<{ output?: string; error?: string }> {
-  const pod = await runPod(node.cri, {
+  const result = await runToCompletion(node.cri, {
     name,
     runtimeHandler: FLOX_HANDLER,
     annotations: { "flox.dev/environment": env },
@@ -43,14 +43,9 @@ async function runHello(
       },
     ],
   });
-  try {
-    const error = pod.startErrors["app"];
-    if (error !== undefined) return { error };
-    assert.equal(await waitForExit(node.cri, pod.containers["app"] ?? "", 30_000), 0);
-    return { output: (await readContainerLog(pod.logPaths["app"] ?? "")).stdout.trim() };
-  } finally {
-    await removePod(node.cri, pod.podId);
-  }
+  if (result.error !== undefined) return { error: result.error };
+  assert.equal(result.exitCode, 0);
+  return { output: result.output ?? "" };
 }
 
 before(async () => {

@@ -190,3 +190,31 @@ export async function removePod(cri: CriClient, podId: string): Promise<void> {
   await cri.stopPodSandbox(podId);
   await cri.removePodSandbox(podId);
 }
+
+/** What a one-container pod did: its stdout (trimmed) and exit code, or why it did not start. */
+export interface PodResult {
+  readonly output?: string;
+  readonly exitCode?: number;
+  readonly error?: string;
+}
+
+/**
+ * Runs a pod with one container to completion and removes it: the container's stdout and exit code,
+ * or its CreateContainer/StartContainer error.
+ */
+export async function runToCompletion(
+  cri: CriClient,
+  opts: RunPodOptions,
+  timeoutMs = 60_000,
+): Promise<PodResult> {
+  const name = opts.containers[0]?.name ?? "";
+  const pod = await runPod(cri, opts);
+  try {
+    const error = pod.startErrors[name];
+    if (error !== undefined) return { error };
+    const exitCode = await waitForExit(cri, pod.containers[name] ?? "", timeoutMs);
+    return { output: (await readContainerLog(pod.logPaths[name] ?? "")).stdout.trim(), exitCode };
+  } finally {
+    await removePod(cri, pod.podId);
+  }
+}
