@@ -1,9 +1,10 @@
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse, stringify } from "smol-toml";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { writeFileAtomic } from "../fs/atomic-write.js";
+import { readFileIfExists } from "../fs/read-if-exists.js";
 import { Secret } from "../log/secret.js";
 import { normaliseHubUrl } from "./hub-urls.js";
 
@@ -81,14 +82,14 @@ export async function writeCredentials(
 /** Deletes the saved credentials; true when there were some. */
 export async function removeCredentials(env: CredentialsEnv = process.env): Promise<boolean> {
   const path = credentialsPath(env);
-  const existed = (await readText(path)) !== undefined;
+  const existed = (await readFileIfExists(path)) !== undefined;
   await rm(path, { force: true });
   return existed;
 }
 
 async function readSaved(env: CredentialsEnv): Promise<{ hub?: string; token?: string }> {
   const path = credentialsPath(env);
-  const text = await readText(path);
+  const text = await readFileIfExists(path);
   if (text === undefined) return {};
   let data: Record<string, unknown>;
   try {
@@ -112,17 +113,6 @@ async function readSaved(env: CredentialsEnv): Promise<{ hub?: string; token?: s
     );
   }
   return { ...(hub === undefined ? {} : { hub }), ...(nonEmpty(token) === undefined ? {} : { token }) };
-}
-
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new ImagelessError("failed-precondition", `cannot read ${path}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

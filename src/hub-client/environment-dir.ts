@@ -1,10 +1,11 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { type Lockfile, parseLockfile } from "../environment/lockfile.js";
 import { manifestFromObject } from "../environment/manifest.js";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { writeFileAtomic } from "../fs/atomic-write.js";
+import { readFileIfExists } from "../fs/read-if-exists.js";
 import { lockStorePathManifest } from "./store-path-lock.js";
 
 /** The content of a Flox environment directory, ready to become a generation. */
@@ -34,7 +35,7 @@ export async function readEnvironmentDir(dir: string, localSystem: string): Prom
   const files = envFilesDir(dir);
   const manifestPath = join(files, "manifest.toml");
   const lockPath = join(files, "manifest.lock");
-  const manifestToml = await readOptional(manifestPath);
+  const manifestToml = await readFileIfExists(manifestPath);
   if (manifestToml === undefined) {
     throw new ImagelessError(
       "not-found",
@@ -43,7 +44,7 @@ export async function readEnvironmentDir(dir: string, localSystem: string): Prom
   }
   const raw = parseManifestTable(manifestToml, manifestPath);
   manifestFromObject(raw, manifestPath); // validates before anything reaches the hub
-  const existing = await readOptional(lockPath);
+  const existing = await readFileIfExists(lockPath);
   if (existing !== undefined) {
     return { manifestToml, lockText: existing, lock: parseLockfile(existing, lockPath), lockedHere: false };
   }
@@ -88,16 +89,5 @@ function parseManifestTable(text: string, source: string): Record<string, unknow
   } catch (error) {
     const reason = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
     throw new ImagelessError("invalid-input", `${source}: not valid TOML: ${reason}`, { cause: error });
-  }
-}
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new ImagelessError("failed-precondition", `cannot read ${path}: ${(error as Error).message}`, {
-      cause: error,
-    });
   }
 }

@@ -76,11 +76,13 @@ async function handle(invocation: RuncInvocation, config: NodeConfig, log: Logge
         throw error;
       }
       if (outcome.kind === "flox") {
-        await recordCreate(spec, config, log, {
-          result: "ok",
-          generation: outcome.record.generation,
-          stats: outcome.stats,
-        });
+        await recordCreate(
+          spec,
+          config,
+          log,
+          { result: "ok", generation: outcome.record.generation, stats: outcome.stats },
+          outcome.policy,
+        );
       }
       return;
     }
@@ -100,13 +102,17 @@ async function recordCreate(
   config: NodeConfig,
   log: Logger,
   outcome: Parameters<typeof recordContainerStart>[0]["outcome"],
+  known?: ContainerPolicy,
 ): Promise<void> {
   const annotations = spec.annotations ?? {};
-  let policy: ContainerPolicy | undefined;
-  try {
-    policy = parsePodPolicy(annotations);
-  } catch {
-    policy = undefined; // an invalid annotation: the annotations alone decide
+  // A successful start already parsed the policy; a failed one may not have got that far.
+  let policy: ContainerPolicy | undefined = known;
+  if (policy === undefined) {
+    try {
+      policy = parsePodPolicy(annotations);
+    } catch {
+      policy = undefined; // an invalid annotation: the annotations alone decide
+    }
   }
   await recordContainerStart(
     { annotations, policy, outcome },
