@@ -4,15 +4,11 @@ import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
+import { floxFixturesDir } from "../../test/harness/repo-root.js";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { isCustomCatalogPath, parseLockfile, selectPackages } from "./lockfile.js";
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
-  return dir;
-}
-const ENVS = join(repoRoot(), "..", "shared", "conformance", "flox", "envs");
+const ENVS = join(floxFixturesDir(), "envs");
 const readLock = (env: string) =>
   parseLockfile(readFileSync(join(ENVS, env, "manifest.lock"), "utf8"), `conformance ${env}/manifest.lock`);
 

@@ -4,16 +4,12 @@ import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
+import { floxFixturesDir } from "../../test/harness/repo-root.js";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { parseLockfile } from "./lockfile.js";
 import { manifestFromLock, parseManifestToml } from "./manifest.js";
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
-  return dir;
-}
-const ENVS = join(repoRoot(), "..", "shared", "conformance", "flox", "envs");
+const ENVS = join(floxFixturesDir(), "envs");
 const read = (env: string, file: string) => readFileSync(join(ENVS, env, file), "utf8");
 const HEREDOC_HOOK = "    cat << EOF\n    running on-activate\n    EOF\n";
 

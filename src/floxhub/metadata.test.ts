@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { assertSchemaRequiredFields } from "../../test/harness/floxmeta-fixture.js";
+import { floxFixturesDir } from "../../test/harness/repo-root.js";
 import { ImagelessError } from "../errors/imageless-error.js";
 import {
   appendGeneration,
@@ -14,12 +15,7 @@ import {
   parseGenerationsMetadata,
 } from "./metadata.js";
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
-  return dir;
-}
-const FLOX = join(repoRoot(), "..", "shared", "conformance", "flox");
+const FLOX = floxFixturesDir();
 const who = { author: "alice", hostname: "laptop", timestamp: 1717000000 };
 
 describe("parseGenerationsMetadata()", () => {

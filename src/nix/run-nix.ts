@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { ImagelessError } from "../errors/imageless-error.js";
+import { nixChildEnv } from "./owned-settings.js";
 
 /** The Nix programs this project runs; `nix` itself only where the classic tools have no equivalent. */
 export type NixProgram = "nix-store" | "nix-build" | "nix";
@@ -20,12 +21,13 @@ export class NixCommandFailure extends Error {
 export interface RunNixOptions {
   /** What was being done, in words (`substituting 2 store paths`): the start of the error message. */
   action: string;
-  /** The child's environment; the parent's when omitted. */
+  /** The child's environment before the owned Nix settings are applied (owned-settings.ts); the parent's when omitted. */
   env?: NodeJS.ProcessEnv;
 }
 
 /**
- * Runs one Nix program and returns its stdout. The only place this project spawns Nix.
+ * Runs one Nix program and returns its stdout. The only place this project spawns Nix, always with the
+ * settings of owned-settings.ts: no nix.conf of the host is read.
  *
  * @throws {ImagelessError} kind `internal` (or `failed-precondition` when the program is missing), with
  * the message `<action>: <nix's last error line>` and a {@link NixCommandFailure} as cause.
@@ -91,7 +93,8 @@ function spawnNixOnce(
   options: RunNixOptions,
 ): Promise<NixOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    const env = nixChildEnv(options.env ?? process.env);
+    const child = spawn(program, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));

@@ -12,7 +12,7 @@ import {
   type MetadataJson,
   parseGenerationsMetadata,
 } from "../../src/floxhub/metadata.js";
-import { conformanceDir } from "./repo-root.js";
+import { floxFixturesDir } from "./repo-root.js";
 
 /** One generation: the manifest text and the lock object written as `N/env/manifest.{toml,lock}`. */
 export interface FixtureGeneration {
@@ -166,7 +166,7 @@ async function commitFiles(
  * top, in each history entry, and in the entry's `kind` branch (e.g. `targets` for `install`).
  */
 export function assertSchemaRequiredFields(doc: unknown): void {
-  const path = join(conformanceDir(), "flox", "generations-metadata-v2.schema.json");
+  const path = join(floxFixturesDir(), "generations-metadata-v2.schema.json");
   type Branch = { required: string[]; properties: { kind: { const?: string } } };
   const schema = JSON.parse(readFileSync(path, "utf8")) as {
     required: string[];

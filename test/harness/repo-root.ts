@@ -1,9 +1,9 @@
 /**
  * Locates the repository from a compiled test module, for files tsc does not copy to dist/
- * (the CRI .proto, fixture scripts) and for the shared conformance files next to the repo.
+ * (the CRI .proto, fixture scripts, the Flox-written files under test/fixtures/flox).
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -23,9 +23,14 @@ export function repoRoot(): string {
   }
 }
 
-/** `<repoRoot>/../shared/conformance`: real files written by Flox. */
-export function conformanceDir(): string {
-  return resolve(repoRoot(), "..", "shared", "conformance");
+/** `test/fixtures/flox`: real files written by Flox itself (see the README there). */
+export function floxFixturesDir(): string {
+  return fixturePath("flox");
+}
+
+/** `test/fixtures/containerd`: real containerd configs (see the README there). */
+export function containerdFixturesDir(): string {
+  return fixturePath("containerd");
 }
 
 /** A file under `test/fixtures/` in the source tree (fixtures are not compiled). */

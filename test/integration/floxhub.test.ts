@@ -17,11 +17,11 @@ import {
   writeFloxmeta,
 } from "../harness/floxmeta-fixture.js";
 import { serveGit } from "../harness/git-http-server.js";
-import { conformanceDir } from "../harness/repo-root.js";
+import { floxFixturesDir } from "../harness/repo-root.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
 const run = promisify(execFile);
-const envs = join(conformanceDir(), "flox", "envs");
+const envs = join(floxFixturesDir(), "envs");
 const generation = (env: string) => ({
   manifestToml: readFileSync(join(envs, env, "manifest.toml"), "utf8"),
   lock: JSON.parse(readFileSync(join(envs, env, "manifest.lock"), "utf8")) as object,

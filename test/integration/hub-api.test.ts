@@ -20,11 +20,11 @@ import { Secret } from "../../src/log/secret.js";
 import { assertSchemaRequiredFields, floxmetaPath, writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { type HubProcess, startHubProcess } from "../harness/hub.js";
 import { type PostgresServer, startPostgres } from "../harness/postgres.js";
-import { conformanceDir, repoRoot } from "../harness/repo-root.js";
+import { floxFixturesDir, repoRoot } from "../harness/repo-root.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
 const run = promisify(execFile);
-const envs = join(conformanceDir(), "flox", "envs");
+const envs = join(floxFixturesDir(), "envs");
 const conformance = (env: string) => ({
   manifestToml: readFileSync(join(envs, env, "manifest.toml"), "utf8"),
   lock: JSON.parse(readFileSync(join(envs, env, "manifest.lock"), "utf8")) as object,
