@@ -1,13 +1,12 @@
 import { type Command, Option } from "commander";
 import { ImagelessError } from "../errors/imageless-error.js";
-import { createUserDirect, listUsersDirect } from "../hub/accounts/bootstrap.js";
 import { type ApiTarget, callHubApi } from "../hub/api/api-call.js";
 import { loadOrCreateSigningKey } from "../hub/binary-cache/signing-key.js";
-import { startHub } from "../hub/server.js";
 import { readCredentials, readHubUrl } from "../hub-client/credentials.js";
 import { normaliseHubUrl } from "../hub-client/hub-urls.js";
 import { createLogger } from "../log/logger.js";
 import { Secret } from "../log/secret.js";
+import { loadHubPart } from "./hub-parts.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/imageless-hub";
 
@@ -28,6 +27,7 @@ export function registerHubCommands(program: Command): void {
     .option("--listen <host:port>", "address to listen on (port 0: any free port)", "127.0.0.1:7878")
     .option("--public-url <url>", "the URL clients reach this hub at")
     .action(async (opts: StoreFlags & { listen: string; publicUrl?: string }) => {
+      const { startHub } = await loadHubPart("hub serve", () => import("../hub/server.js"));
       const log = createLogger((line) => process.stderr.write(line), { component: "hub" });
       const running = await startHub({
         listen: opts.listen,
@@ -58,6 +58,10 @@ export function registerHubCommands(program: Command): void {
   )
     .option("--admin", "make the user a hub admin", false)
     .action(async (handle: string, opts: StoreFlags & { admin: boolean }) => {
+      const { createUserDirect } = await loadHubPart(
+        "hub user create",
+        () => import("../hub/accounts/bootstrap.js"),
+      );
       const created = await createUserDirect(storeOf(opts), handle, { admin: opts.admin });
       process.stderr.write(
         `created ${created.admin ? "admin " : ""}user ${created.handle}; token ${created.tokenId} expires ${new Date(created.expiresAt).toISOString()}\n`,
@@ -65,6 +69,10 @@ export function registerHubCommands(program: Command): void {
       process.stdout.write(`${created.token.reveal()}\n`);
     });
   storeOptions(user.command("list").description("list users")).action(async (opts: StoreFlags) => {
+    const { listUsersDirect } = await loadHubPart(
+      "hub user list",
+      () => import("../hub/accounts/bootstrap.js"),
+    );
     for (const u of await listUsersDirect(storeOf(opts))) {
       process.stdout.write(
         `${u.handle}${u.admin ? "\tadmin" : ""}\tcreated ${new Date(u.createdAt).toISOString()}\n`,

@@ -1,8 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { createLogger, fileSink, type Logger } from "../log/logger.js";
+import { currentLayout, wrapperPath } from "../main/layout.js";
 import { configPathFromEnv, loadNodeConfig, type NodeConfig } from "../node/config.js";
 import { prepareExec } from "../node/exec.js";
 import { nodeStartDeps, removeGcRoot } from "../node/node-deps.js";
@@ -16,16 +16,13 @@ import { parseRuncArgv, type RuncInvocation } from "./argv.js";
 import { reportRuncError } from "./report.js";
 import { resolveRealRunc, runRealRunc } from "./run-runc.js";
 
-// The sh dispatcher this module runs behind (dist/src/runc/main.js → bin/imageless-runc): a `runc` on
-// PATH that resolves to it must be skipped, or the wrapper would run itself.
-const WRAPPER_PATH = fileURLToPath(new URL("../../../bin/imageless-runc", import.meta.url));
-
 /**
  * `imageless-runc` for the subcommands that need Node: create, exec and delete (the sh dispatcher in
  * bin/imageless-runc sends everything else straight to runc). Load → modify → write → run runc.
  * Every failure is caught here, once, and written where containerd reads it: runc's --log.
+ * Run as `imageless __runc <runc argv>` (src/main/imageless.ts).
  */
-async function main(argv: readonly string[]): Promise<never> {
+export async function runWrapper(argv: readonly string[]): Promise<never> {
   const invocation = parseRuncArgv(argv);
   let runc: string | undefined = process.env["IMAGELESS_REAL_RUNC"];
   let log: Logger | undefined;
@@ -33,7 +30,8 @@ async function main(argv: readonly string[]): Promise<never> {
     const { config, warnings } = await loadNodeConfig(configPathFromEnv(process.env));
     log = nodeLogger(config);
     for (const warning of warnings) log.warn("config.warning", { warning });
-    runc ??= resolveRealRunc(config.runtime.runc, WRAPPER_PATH, process.env["PATH"] ?? "");
+    // The sh dispatcher this runs behind: a `runc` on PATH that resolves to it must be skipped.
+    runc ??= resolveRealRunc(config.runtime.runc, wrapperPath(currentLayout()), process.env["PATH"] ?? "");
     if (!invocation.help) await handle(invocation, config, log);
   } catch (error) {
     const message = userMessage(error);
@@ -150,5 +148,3 @@ function userMessage(error: unknown): string {
   if (error instanceof ImagelessError) return error.message;
   return `internal error: ${error instanceof Error ? error.message : String(error)}`;
 }
-
-await main(process.argv.slice(2));

@@ -22,6 +22,8 @@ export interface FloxNodeOptions {
   readonly extraConfig?: string;
   /** Extra environment for containerd, which its shims and so the runtime inherit. */
   readonly env?: Readonly<Record<string, string>>;
+  /** The `flox` handler's BinaryName; default: the checkout's bin/imageless-runc. */
+  readonly runtimeBinary?: string;
 }
 
 /** A node as a cluster would have it: a private containerd whose `flox` handler runs imageless-runc. */
@@ -70,7 +72,9 @@ export async function startFloxNode(options: FloxNodeOptions): Promise<FloxNode>
     );
     containerd = await startContainerd({
       dir: join(dir, "containerd"),
-      runtimes: { [FLOX_HANDLER]: { binaryName: join(repoRoot(), "bin", "imageless-runc") } },
+      runtimes: {
+        [FLOX_HANDLER]: { binaryName: options.runtimeBinary ?? join(repoRoot(), "bin", "imageless-runc") },
+      },
       // Nix keeps a narinfo cache per substituter URL under $XDG_CACHE_HOME; test caches reuse
       // 127.0.0.1 URLs with fresh keys, so each node gets its own rather than root's shared one.
       env: { ...options.env, IMAGELESS_CONFIG: configPath, XDG_CACHE_HOME: join(dir, "xdg-cache") },
