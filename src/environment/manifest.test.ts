@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { floxFixturesDir } from "../../test/harness/repo-root.js";
 import { ImagelessError } from "../errors/imageless-error.js";
-import { parseLockfile } from "./lockfile.js";
-import { manifestFromLock, parseManifestToml } from "./manifest.js";
+import { manifestFromLock, parseLockfile } from "./lockfile.js";
+import { parseManifestToml } from "./manifest.js";
 
 const ENVS = join(floxFixturesDir(), "envs");
 const read = (env: string, file: string) => readFileSync(join(ENVS, env, file), "utf8");
