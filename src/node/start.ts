@@ -10,8 +10,13 @@ import {
   shellArgs,
   varsNeedingShell,
 } from "../environment/hook-script.js";
-import { parseLockfile, type SelectedPackage, selectPackages } from "../environment/lockfile.js";
-import { type Manifest, manifestFromLock } from "../environment/manifest.js";
+import {
+  manifestFromLock,
+  parseLockfile,
+  type SelectedPackage,
+  selectPackages,
+} from "../environment/lockfile.js";
+import type { Manifest } from "../environment/manifest.js";
 import type { ResolvedEnvironment } from "../floxhub/resolve.js";
 import type { Logger } from "../log/logger.js";
 import type { Secret } from "../log/secret.js";

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { ImagelessError } from "../../errors/imageless-error.js";
-import { parseEnvironmentName, parseOwner } from "../../names/environment-names.js";
+import { parseOwner } from "../../names/environment-names.js";
 import type { TokenRecord } from "../db/hub-store.js";
 import type { ApiDeps } from "./api-deps.js";
 import { requireAdmin, requireCaller, requireUser } from "./caller.js";

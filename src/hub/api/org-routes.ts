@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { ImagelessError } from "../../errors/imageless-error.js";
-import { parseEnvironmentName, parseOwner } from "../../names/environment-names.js";
+import { parseOwner } from "../../names/environment-names.js";
 import { ForbiddenError } from "../accounts/forbidden-error.js";
 import { lastOwnerProblem, mayAdminister } from "../accounts/permissions.js";
 import { parseRole } from "../accounts/role.js";
