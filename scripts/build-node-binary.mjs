@@ -98,7 +98,7 @@ async function build() {
     // pg-native is pg's optional native driver, never used here.
     external: ["pg-native"],
     plugins: [withoutNativeAddon("better-sqlite3")],
-    // CommonJS has no import.meta; the modules that locate files from it ask src/main/layout.ts first,
+    // CommonJS has no import.meta; the modules that locate files from it ask src/program/layout.ts first,
     // which knows the executable by process.execPath. Defined so their module-level URLs still parse.
     define: { "import.meta.url": "__imageless_bundle_url" },
     banner: { js: 'const __imageless_bundle_url = require("node:url").pathToFileURL(__filename).href;' },

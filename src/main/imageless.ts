@@ -1,4 +1,4 @@
-import { HiddenCommand } from "./layout.js";
+import { HiddenCommand } from "../program/layout.js";
 
 /**
  * The one entry of every Node side of imageless, in dist/ and in the single executable alike:

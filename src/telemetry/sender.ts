@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { open, readFile, rm, stat } from "node:fs/promises";
-import { currentLayout, HiddenCommand, selfInvocation } from "../main/layout.js";
+import { currentLayout, HiddenCommand, selfInvocation } from "../program/layout.js";
 import { spoolPaths, takeBatches } from "./spool.js";
 
 /** The environment variable that carries the endpoint to the sender (not argv: /proc shows argv to all). */

@@ -57,7 +57,7 @@ export function currentLayout(): Layout {
   return {
     kind: "dist",
     node: process.execPath,
-    entry: fileURLToPath(new URL("./imageless.js", import.meta.url)),
+    entry: fileURLToPath(new URL("../main/imageless.js", import.meta.url)),
     binDir: fileURLToPath(new URL("../../../bin", import.meta.url)),
   };
 }
