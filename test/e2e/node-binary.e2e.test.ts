@@ -31,16 +31,18 @@ const NODE_TOOLS = [
   "runc",
   "nix-store",
   "nix-build",
-  "nix",
   "git",
   "flock",
   "readlink",
   "date",
 ];
+/** The operator's CLI also runs `nix copy` (env push --copy-paths). */
+const CLI_TOOLS = [...NODE_TOOLS, "nix"];
 
 let work: string;
 let bin: string;
-let tools: string;
+let nodePath: string;
+let cliPath: string;
 let hub: HubProcess;
 let fixtures: Fixtures;
 let node: FloxNode | undefined;
@@ -51,11 +53,11 @@ interface Run {
   readonly stderr: string;
 }
 
-/** Runs the installed `imageless` with only the node's tools on PATH. */
+/** Runs the installed `imageless` with only the CLI's tools on PATH (no `node`). */
 function imageless(args: readonly string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(join(bin, "imageless"), args, {
-      env: { PATH: tools, HOME: work, XDG_CONFIG_HOME: join(work, "config"), IMAGELESS_NODE: "/no/node" },
+      env: { PATH: cliPath, HOME: work, XDG_CONFIG_HOME: join(work, "config"), IMAGELESS_NODE: "/no/node" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const out: Buffer[] = [];
@@ -76,6 +78,16 @@ async function cli(args: readonly string[]): Promise<string> {
   return result.stdout;
 }
 
+/** A directory of links to `tools` as found on this machine's PATH: a PATH of exactly those. */
+async function linkTools(dir: string, tools: readonly string[]): Promise<string> {
+  await mkdir(dir);
+  for (const tool of tools) {
+    const { stdout } = await execFileAsync("sh", ["-c", `command -v ${tool}`]);
+    await symlink(stdout.trim(), join(dir, tool));
+  }
+  return dir;
+}
+
 before(async () => {
   work = await makeTempDir("node-binary");
   // Built once per checkout and inputs (the script skips an up-to-date executable).
@@ -91,12 +103,8 @@ before(async () => {
   await copyFile(join(repoRoot(), "dist", "node-binary", "imageless"), join(bin, "imageless-node"));
   for (const file of ["imageless", "imageless-runc", "containerd-shim-flox-v2", "imageless-node"])
     await chmod(join(bin, file), 0o755);
-  tools = join(work, "tools");
-  await mkdir(tools);
-  for (const tool of NODE_TOOLS) {
-    const { stdout } = await execFileAsync("sh", ["-c", `command -v ${tool}`]);
-    await symlink(stdout.trim(), join(tools, tool));
-  }
+  nodePath = await linkTools(join(work, "node-tools"), NODE_TOOLS);
+  cliPath = await linkTools(join(work, "cli-tools"), CLI_TOOLS);
   fixtures = await buildFixturePackages(join(work, "fixtures"));
   hub = await startHubProcess();
 });
@@ -168,7 +176,7 @@ describe("the single executable on a node without Node.js", () => {
         fixtures: { ...fixtures, publicKey: hubKey },
         runtimeBinary: join(bin, "imageless-runc"),
         // A `node` the dispatcher fell back to would fail the start, not pass unnoticed.
-        env: { PATH: tools, IMAGELESS_NODE: "/no/node" },
+        env: { PATH: nodePath, IMAGELESS_NODE: "/no/node" },
       });
       const { port } = endpoint.address() as AddressInfo;
       await setConfigKeys(node.configPath, "telemetry", {
