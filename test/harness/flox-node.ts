@@ -18,12 +18,12 @@ export interface FloxNodeOptions {
   readonly substituter?: string;
   /** Fixture packages to trust (their cache's key); built in the node's dir when absent. */
   readonly fixtures?: Fixtures;
+  /** The `flox` handler's BinaryName; default: the checkout's bin/imageless-runc. */
+  readonly runtimeBinary?: string;
   /** Extra TOML appended to the node config. */
   readonly extraConfig?: string;
   /** Extra environment for containerd, which its shims and so the runtime inherit. */
   readonly env?: Readonly<Record<string, string>>;
-  /** The `flox` handler's BinaryName; default: the checkout's bin/imageless-runc. */
-  readonly runtimeBinary?: string;
 }
 
 /** A node as a cluster would have it: a private containerd whose `flox` handler runs imageless-runc. */
