@@ -154,6 +154,25 @@ describe("bin/imageless-runc", () => {
     });
   }
 
+  const configForms: ReadonlyArray<readonly [string, (fake: string) => string, boolean]> = [
+    ["blanks, a comment and a literal string", (f) => `  [ runtime ]  # x\n\trunc\t=\t'${f}' # y\n`, true],
+    ["no final newline", (f) => `[runtime]\nrunc = "${f}"`, true],
+    ["a longer key first", (f) => `[runtime]\nrunc-x = "/bad"\nrunc = "${f}"\n`, true],
+    ["runc in another table", (f) => `[runtime.x]\nrunc = "${f}"\n[nix]\nrunc = "${f}"\n`, false],
+    ["an array of tables", (f) => `[[runtime]]\nrunc = "${f}"\n`, false],
+    ["an empty value", () => `[runtime]\nrunc = ""\n`, false],
+  ];
+  for (const [name, text, used] of configForms) {
+    it(`reads [runtime] runc from a config with ${name}`, async () => {
+      const config = join(dir, "form.toml");
+      await writeFile(config, text(FAKE_RUNC));
+      const got = await run(["state", "abc"], { IMAGELESS_CONFIG: config });
+      // Without a usable value the tools-only PATH has no runc, so the call fails instead.
+      assert.equal(got.status, used ? 0 : 1, got.stderr);
+      assert.deepEqual(got.runcCalls, used ? ["state\x1fabc"] : []);
+    });
+  }
+
   it("routes create, exec and delete to the single executable installed beside it, never to node", async () => {
     // An installed layout: the dispatcher and a named fake of the single executable in one directory.
     const bin = join(dir, "installed", "bin");
@@ -173,25 +192,6 @@ describe("bin/imageless-runc", () => {
     const passed = await run([...SHIM_GLOBAL, "start", "abc"], {}, join(bin, "imageless-runc"));
     assert.deepEqual([passed.status, passed.nodeCalls], [0, []]);
   });
-
-  const configForms: ReadonlyArray<readonly [string, (fake: string) => string, boolean]> = [
-    ["blanks, a comment and a literal string", (f) => `  [ runtime ]  # x\n\trunc\t=\t'${f}' # y\n`, true],
-    ["no final newline", (f) => `[runtime]\nrunc = "${f}"`, true],
-    ["a longer key first", (f) => `[runtime]\nrunc-x = "/bad"\nrunc = "${f}"\n`, true],
-    ["runc in another table", (f) => `[runtime.x]\nrunc = "${f}"\n[nix]\nrunc = "${f}"\n`, false],
-    ["an array of tables", (f) => `[[runtime]]\nrunc = "${f}"\n`, false],
-    ["an empty value", () => `[runtime]\nrunc = ""\n`, false],
-  ];
-  for (const [name, text, used] of configForms) {
-    it(`reads [runtime] runc from a config with ${name}`, async () => {
-      const config = join(dir, "form.toml");
-      await writeFile(config, text(FAKE_RUNC));
-      const got = await run(["state", "abc"], { IMAGELESS_CONFIG: config });
-      // Without a usable value the tools-only PATH has no runc, so the call fails instead.
-      assert.equal(got.status, used ? 0 : 1, got.stderr);
-      assert.deepEqual(got.runcCalls, used ? ["state\x1fabc"] : []);
-    });
-  }
 
   describe("without [runtime] runc", () => {
     let selfDir = "";
