@@ -10,7 +10,17 @@
 // so tests and scripts/setup.sh can call it freely.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -43,7 +53,7 @@ function inputsDigest() {
 
 function upToDate(digest) {
   try {
-    return readFileSync(STAMP, "utf8") === digest && readFileSync(EXECUTABLE).length > 0;
+    return readFileSync(STAMP, "utf8") === digest && statSync(EXECUTABLE).size > 0;
   } catch {
     return false;
   }
