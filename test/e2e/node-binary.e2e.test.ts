@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -211,6 +212,9 @@ describe("the single executable on a node without Node.js", () => {
         [["runtime.container_start", ref, "ok", VERSION]],
       );
       assert.doesNotMatch(await readFile(node.runtimeLog, "utf8"), /"level":"error"/);
+      // The sender is detached: wait for it to let go of its lock, so nothing outlives the suite.
+      const lock = join(node.stateDir, "telemetry", "sender.lock");
+      for (let i = 0; i < 200 && existsSync(lock); i++) await sleep(50);
     } finally {
       endpoint.closeAllConnections();
       await new Promise<void>((resolve) => endpoint.close(() => resolve()));
