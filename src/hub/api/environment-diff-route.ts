@@ -16,6 +16,8 @@ type DiffRequest = EnvParams & { Querystring: Record<string, string | undefined>
 export function registerEnvironmentDiffRoute(app: FastifyInstance, deps: ApiDeps): void {
   app.get<DiffRequest>("/environments/:owner/:name/diff", async (request) => {
     const env = await openEnvironmentWithBranch(deps, request.headers.authorization, request.params, "read");
+    if (request.query["from"] === undefined)
+      throw new ImagelessError("invalid-input", "query parameter from is missing: use ?from=N&to=M");
     const from = parseGeneration(request.query["from"], "from");
     const asked = request.query["to"];
     const to = asked === undefined ? env.state.meta.liveGeneration : parseGeneration(asked, "to");
