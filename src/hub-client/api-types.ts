@@ -43,6 +43,8 @@ export interface EnvironmentDetail {
   readonly vars: Readonly<Record<string, string>>;
   readonly hook: { readonly onActivate?: string };
   readonly profile: Readonly<Record<string, string>>;
+  /** What the caller may do with it (absent from hubs older than this field). */
+  readonly callerMay?: { readonly write: boolean; readonly administer: boolean };
 }
 
 /** One row of `GET /environments/:owner/:name/generations`. */
@@ -150,7 +152,14 @@ export function parseEnvironmentDetail(data: unknown, where: string): Environmen
     vars: stringRecord(o["vars"] ?? {}, `${where}.vars`),
     hook: typeof onActivate === "string" ? { onActivate } : {},
     profile: stringRecord(o["profile"] ?? {}, `${where}.profile`),
+    ...callerMay(o["callerMay"], `${where}.callerMay`),
   };
+}
+
+function callerMay(value: unknown, where: string): Pick<EnvironmentDetail, "callerMay"> {
+  if (value === undefined || value === null) return {};
+  const o = record(value, where);
+  return { callerMay: { write: o["write"] === true, administer: o["administer"] === true } };
 }
 
 function parsePackage(data: unknown, where: string): PackageInfo {

@@ -229,7 +229,13 @@ for (const database of ["sqlite", "postgres"] as const) {
           { handle: "bob", role: "writer" },
           { handle: "carol", role: "reader" },
         ],
+        callerMayManage: false,
       });
+      assert.equal(
+        ok<{ callerMayManage: boolean }>(await api(hub, "GET", "/orgs/acme", { token: tokens["alice"] }))
+          .callerMayManage,
+        true,
+      );
       assert.match(
         errorOf(await api(hub, "GET", "/orgs/acme", { token: tokens["dave"] }), 403),
         /not a member/,
@@ -424,6 +430,8 @@ for (const database of ["sqlite", "postgres"] as const) {
         await api(hub, "GET", "/environments/alice/web?generation=2", { token: tokens["alice"] }),
       );
       assert.equal(second.liveGeneration, 3);
+      // What the caller may do, so the web UI offers only that: alice owns it; admins administer anything.
+      assert.deepEqual((live as { callerMay?: unknown }).callerMay, { write: true, administer: true });
       assert.deepEqual(second.vars, { GREETING: "hi", TARGET: "${GREETING} there" });
       assert.deepEqual(second.hook, { onActivate: "echo activated" });
       assert.deepEqual(second.profile, { common: "echo common", bash: "echo bash" });
@@ -665,6 +673,15 @@ for (const database of ["sqlite", "postgres"] as const) {
         [["acme", "api", "public"]],
       );
       assert.equal(ok<Env>(await api(hub, "GET", "/environments/acme/api")).visibility, "public");
+      const may = async (token?: string) =>
+        (
+          ok(await api(hub, "GET", "/environments/acme/api", token === undefined ? {} : { token })) as {
+            callerMay: unknown;
+          }
+        ).callerMay;
+      assert.deepEqual(await may(), { write: false, administer: false });
+      assert.deepEqual(await may(tokens["bob"]), { write: true, administer: false });
+      assert.deepEqual(await may(tokens["alice"]), { write: true, administer: true });
       assert.match(errorOf(await set("private"), 401), /needs a token/);
       assert.match(errorOf(await set("private", tokens["dave"]), 403), /only "acme" or its owners/);
       assert.match(

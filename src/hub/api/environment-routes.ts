@@ -18,7 +18,7 @@ import { floxmetaRepo } from "../environments/floxmeta-reader.js";
 import { switchGeneration } from "../environments/switch-generation.js";
 import type { ApiDeps } from "./api-deps.js";
 import { refusal } from "./caller.js";
-import { type EnvParams, openEnvironmentWithBranch } from "./open-environment.js";
+import { type EnvParams, type OpenEnvironment, openEnvironmentWithBranch } from "./open-environment.js";
 import { bodyObject, parseGeneration, parseVisibility } from "./request-input.js";
 
 /** `/environments/…`: list, show, generations, history, switch, rollback, visibility (docs/hub.md). */
@@ -83,6 +83,7 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
         ...summary(env.record, env.state.meta),
         generation,
         ...generationView(content),
+        callerMay: callerMay(env),
       };
     },
   );
@@ -150,6 +151,21 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
     deps.log.info("hub.environment.visibility", { env: env.ref, by: env.caller?.name, visibility });
     return { owner: env.owner, name: env.name, visibility };
   });
+}
+
+/** What the caller may do with the environment, so a UI offers only what the hub would allow (pure). */
+function callerMay(env: Pick<OpenEnvironment, "caller" | "owner" | "role" | "record">) {
+  const principal = env.caller;
+  const access = environmentAccessFor({
+    principal,
+    owner: env.owner,
+    visibility: env.record.visibility,
+    role: env.role,
+  });
+  return {
+    write: access === "write",
+    administer: mayAdminister({ principal, owner: env.owner, role: env.role }),
+  };
 }
 
 /** The list/show fields every environment answer starts with. */
