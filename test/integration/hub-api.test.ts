@@ -839,7 +839,10 @@ for (const database of ["sqlite", "postgres"] as const) {
         errorOf(await diff("?from=1&to=2", tokens["bob"]), 404),
         /does not exist or "bob" may not read it/,
       );
-      assert.match(errorOf(await diff("?from=1&to=2", undefined), 401), /send a token/);
+      assert.match(
+        errorOf(await api(hub, "GET", "/environments/alice/web/diff?from=1&to=2"), 401),
+        /send a token/,
+      );
     });
 
     it("DELETE /environments/:owner/:name: owners only; removes the branch and index row; audited", async () => {
