@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { ImagelessError } from "../../errors/imageless-error.js";
-import { parseHandle } from "../accounts/handle.js";
+import { parseOwner } from "../../names/environment-names.js";
 import { mayAdminister } from "../accounts/permissions.js";
 import type { ApiDeps } from "./api-deps.js";
 import { refusal, requireCaller } from "./caller.js";
@@ -18,7 +18,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: ApiDeps): void {
         "invalid-input",
         "query parameter owner is missing: use /audit?owner=<user or organisation>",
       );
-    const owner = parseHandle(asked, "owner");
+    const owner = parseOwner(asked, "owner");
     const role = await deps.access.roleIn(caller, owner);
     if (!mayAdminister({ principal: caller, owner, role })) {
       throw refusal(

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { ImagelessError } from "../../errors/imageless-error.js";
 import type { GenerationsMetadata } from "../../floxhub/metadata.js";
+import { parseEnvironmentName, parseOwner } from "../../names/environment-names.js";
 import type { Access } from "../access.js";
-import { parseHandle } from "../accounts/handle.js";
 import { environmentAccessFor, mayAdminister } from "../accounts/permissions.js";
 import type { Role } from "../accounts/role.js";
 import type { EnvironmentRecord } from "../db/hub-store.js";
@@ -30,7 +30,7 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
 
   app.get<{ Querystring: Record<string, string | undefined> }>("/environments", async (request) => {
     const owner =
-      request.query["owner"] === undefined ? undefined : parseHandle(request.query["owner"], "owner");
+      request.query["owner"] === undefined ? undefined : parseOwner(request.query["owner"], "owner");
     const visibility =
       request.query["visibility"] === undefined
         ? undefined

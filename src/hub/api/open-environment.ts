@@ -1,9 +1,8 @@
 import { ImagelessError } from "../../errors/imageless-error.js";
-import { parseHandle } from "../accounts/handle.js";
+import { parseEnvironmentName, parseOwner } from "../../names/environment-names.js";
 import { environmentAccessFor } from "../accounts/permissions.js";
 import type { Role } from "../accounts/role.js";
 import type { EnvironmentRecord } from "../db/hub-store.js";
-import { parseEnvironmentName } from "../environments/environment-name.js";
 import { type EnvironmentState, readEnvironmentState } from "../environments/environment-reader.js";
 import { floxmetaRepo } from "../environments/floxmeta-reader.js";
 import type { Caller } from "../tokens/token-service.js";
@@ -41,8 +40,8 @@ export async function openEnvironment(
   params: EnvParams["Params"],
   opts: { need: "read" | "write"; allowMissingBranch?: boolean },
 ): Promise<OpenEnvironment> {
-  const owner = parseHandle(params.owner, "owner");
-  const name = parseEnvironmentName(params.name);
+  const owner = parseOwner(params.owner, "owner");
+  const name = parseEnvironmentName(params.name, "environment name");
   const ref = `${owner}/${name}`;
   const caller = await deps.access.identify(authorization);
   const [record, role] = await Promise.all([
