@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { ImagelessError } from "../../errors/imageless-error.js";
 import type { GenerationsMetadata } from "../../floxhub/metadata.js";
-import { parseEnvironmentName, parseOwner } from "../../names/environment-names.js";
+import { parseOwner } from "../../names/environment-names.js";
 import type { Access } from "../access.js";
 import { environmentAccessFor, mayAdminister } from "../accounts/permissions.js";
 import type { Role } from "../accounts/role.js";
