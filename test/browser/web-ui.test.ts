@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { isErrorKind } from "../../src/errors/imageless-error.js";
 import { HubApiClient } from "../../src/hub-client/api-client.js";
@@ -10,12 +12,14 @@ import { Secret } from "../../src/log/secret.js";
 import type { StorePath } from "../../src/nix/store-path.js";
 import { fixtureGeneration } from "../harness/flox-envs.js";
 import { type HubProcess, startHubProcess } from "../harness/hub.js";
+import { repoRoot } from "../harness/repo-root.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 import { launchChromium, screenshot } from "./chromium.js";
 
 // The hub's web UI in Debian's chromium, against a real hub process seeded with `env push`: every
 // action a person can take in it, checked through the API afterwards, each page screenshotted.
 
+const run = promisify(execFile);
 const HELLO = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-hello-1.0";
 const HELLO2 = "/nix/store/abcdfghijklmnpqrsvwxyz0123456789-hello-2.0";
 
@@ -24,6 +28,7 @@ let work: string;
 let chrome: { browser: Browser; stop(): Promise<void> } | undefined;
 let handle = "";
 let admin: HubApiClient;
+let bobToken = "";
 const pageErrors: string[] = [];
 
 async function seed(
@@ -76,13 +81,16 @@ before(async () => {
   await seed(join(work, "tools"), { owner: handle, name: "tools" }, catalog.manifestToml, catalog.lock);
   await admin.setVisibility({ owner: handle, name: "tools" }, "public");
   await seed(join(work, "scratch"), { owner: handle, name: "scratch" }, webManifest(HELLO, "bye"));
-  // A second user to add to an organisation (POST /users is an admin's call with no CLI client).
-  const created = await fetch(`${hub.url}/api/v1/users`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${hub.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ handle: "bob" }),
-  });
-  assert.equal(created.status, 201, await created.text());
+  // A second user, to add to an organisation, made as an operator would (it prints bob's token).
+  const created = await run(join(repoRoot(), "bin", "imageless"), [
+    "hub",
+    "user",
+    "create",
+    "bob",
+    "--data-dir",
+    hub.dataDir,
+  ]);
+  bobToken = created.stdout.trim();
   chrome = await launchChromium(join(work, "chromium-profile"));
 });
 
@@ -249,7 +257,7 @@ describe("the hub's web UI", () => {
     await screenshot(page, "04-diff");
     // The other way round reads the other way.
     await page.goto(`${hub.url}/#/env/${handle}/web/diff/2/1`);
-    await page.locator('[data-testid="diff-vars"] >> text=two').waitFor();
+    await page.locator("h1", { hasText: "generation 2 → 1" }).waitFor();
     assert.deepEqual(await rowsOf(page, "diff-vars"), [["changed", "GREETING", "two", "one"]]);
   });
 
@@ -296,7 +304,7 @@ describe("the hub's web UI", () => {
     await page.click('[data-testid="role-save-bob"]');
     await page.locator('[data-testid="role-bob"]', { hasText: "writer" }).waitFor();
     assert.equal(await message(page), "bob is writer of acme now.");
-    const members = async () => (await fetchJson(`/orgs/acme`)) as { members: unknown };
+    const members = async () => (await apiCall("GET", "/orgs/acme")) as { members: unknown };
     assert.deepEqual((await members()).members, [
       { handle, role: "owner" },
       { handle: "bob", role: "writer" },
@@ -349,6 +357,37 @@ describe("the hub's web UI", () => {
     await assert.rejects(machine.me(), (e) => isErrorKind(e, "unauthorized"));
   });
 
+  it("offers an organisation's writer switch and rollback, but not visibility, delete or member management", async () => {
+    await seed(join(work, "acme-api"), { owner: "acme", name: "api" }, webManifest(HELLO, "one"));
+    await seed(join(work, "acme-api"), { owner: "acme", name: "api" }, webManifest(HELLO2, "two"));
+    await apiCall("PUT", "/orgs/acme/members/bob", { role: "writer" });
+    await page.click("#sign-out-button");
+    await page.fill("#token-input", bobToken);
+    await page.click("#sign-in-button");
+    await page.locator("#handle", { hasText: "bob" }).waitFor();
+    assert.deepEqual(await header(page), { signIn: false, signedIn: true });
+    await page.goto(`${hub.url}/#/env/acme/api`);
+    await page.locator('[data-testid="packages"]').waitFor();
+    assert.equal(await page.locator('[data-testid="rollback"]').isVisible(), true);
+    assert.equal(await page.locator('[data-testid="switch-1"]').isVisible(), true);
+    assert.equal(await page.locator('[data-testid="toggle-visibility"]').count(), 0);
+    assert.equal(await page.locator('[data-testid="danger-zone"]').count(), 0);
+    await screenshot(page, "08-environment-as-writer");
+    await page.click('[data-testid="rollback"]');
+    await page.locator('[data-testid="live-1"]').waitFor();
+    assert.equal((await admin.environment({ owner: "acme", name: "api" })).liveGeneration, 1);
+    assert.equal((await admin.history({ owner: "acme", name: "api" })).at(-1)?.author, "bob");
+    await page.goto(`${hub.url}/#/org/acme`);
+    await page.locator('[data-testid="members"]').waitFor();
+    assert.deepEqual(await rowsOf(page, "members"), [
+      [handle, "owner"],
+      ["bob", "writer"],
+    ]);
+    assert.equal(await page.locator('[data-testid="add-member"]').count(), 0);
+    assert.equal(await page.locator('[data-testid="create-token"]').count(), 0);
+    await screenshot(page, "09-organisation-as-writer");
+  });
+
   it("signs out, forgetting the token; the header shows only the sign-in form; no page errors", async () => {
     await page.click("#sign-out-button");
     await page.locator("#sign-in").waitFor({ state: "visible" });
@@ -358,10 +397,17 @@ describe("the hub's web UI", () => {
   });
 });
 
-async function fetchJson(path: string): Promise<unknown> {
+/** An API call as the admin (organisation calls have no typed client; the CLI's is argv-shaped). */
+async function apiCall(method: string, path: string, body?: unknown): Promise<unknown> {
   const response = await fetch(`${hub.url}/api/v1${path}`, {
-    headers: { authorization: `Bearer ${hub.adminToken}` },
+    method,
+    headers: {
+      authorization: `Bearer ${hub.adminToken}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  assert.equal(response.status, 200);
-  return response.json();
+  const text = await response.text();
+  assert.equal(response.ok, true, `${method} ${path}: ${text}`);
+  return JSON.parse(text) as unknown;
 }
