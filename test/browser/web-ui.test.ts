@@ -286,6 +286,14 @@ describe("the hub's web UI", () => {
       events.map((e) => [e.actor, e.action, e.target]),
       [[handle, "environment.deleted", `${handle}/scratch`]],
     );
+    // The owner's list page shows the event too (the environment's own history went with it).
+    const audit = await rowsOf(page, "audit");
+    assert.deepEqual(
+      audit.map((r) => [r[1], r[2], r[3]]),
+      [[handle, "environment.deleted", `${handle}/scratch`]],
+    );
+    assert.match(audit[0]?.[4] ?? "", /^branch tip [0-9a-f]{40}, 1 generation, live 1$/);
+    await screenshot(page, "05b-list-after-delete");
   });
 
   it("creates an organisation, adds a member, changes the role and removes the member", async () => {

@@ -36,10 +36,14 @@ export function registerEnvironmentDeleteRoute(app: FastifyInstance, deps: ApiDe
       detail:
         env.state === undefined
           ? "index row only (its branch was already gone)"
-          : `branch tip ${env.state.commit}, ${meta?.generations.length ?? 0} generations, live ${meta?.liveGeneration ?? "none"}`,
+          : `branch tip ${env.state.commit}, ${count(meta?.generations.length ?? 0, "generation")}, live ${meta?.liveGeneration ?? "none"}`,
     });
     if (!deleted) throw new ImagelessError("not-found", `environment "${env.ref}" was deleted meanwhile`);
     deps.log.info("hub.environment.deleted", { env: env.ref, by: actor, commit: env.state?.commit });
     return { owner: env.owner, name: env.name, deleted: true };
   });
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }

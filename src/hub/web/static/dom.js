@@ -97,3 +97,16 @@ export function badge(text, kind, testId) {
 export function muted(text, testId) {
   return el("p", { class: "muted", "data-testid": testId }, text);
 }
+
+/** Changes recorded outside the environments' own history (`GET /audit`), or nothing when there are none. */
+export function auditTable(events) {
+  if (events.length === 0) return null;
+  return [
+    el("h2", {}, "Audit"),
+    table(
+      "audit",
+      ["Time", "By", "Action", "Target", "Detail"],
+      events.map((e) => [time(e.at), e.actor, e.action, e.target, e.detail ?? ""]),
+    ),
+  ];
+}

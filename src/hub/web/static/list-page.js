@@ -1,9 +1,13 @@
 // `#/`: the environments the caller may read, and the signed-in user's organisations.
 import { call, currentAccount, forgetAccount, token } from "./api.js";
-import { badge, el, envHref, fill, muted, orgHref, showMessage, table, time } from "./dom.js";
+import { auditTable, badge, el, envHref, fill, muted, orgHref, showMessage, table, time } from "./dom.js";
 
 export async function renderList(app, ctx) {
   const [envs, me] = await Promise.all([call("GET", "/environments"), currentAccount()]);
+  const audit =
+    me?.kind === "user"
+      ? await call("GET", `/audit?${new URLSearchParams({ owner: me.handle }).toString()}`)
+      : [];
   fill(
     app,
     el("h1", {}, "Environments"),
@@ -21,6 +25,7 @@ export async function renderList(app, ctx) {
           ]),
         ),
     me?.kind === "user" ? organisations(me, ctx) : null,
+    auditTable(audit),
   );
 }
 

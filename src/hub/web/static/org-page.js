@@ -1,14 +1,19 @@
 // `#/org/<name>`: an organisation's members and roles, and (for its owners) members and machine tokens
 // to manage. A new machine token is shown once, right after it was made: the hub keeps only its hash.
 import { call, forgetAccount, orgPath } from "./api.js";
-import { actionButton, badge, el, fill, muted, showMessage, table, time } from "./dom.js";
+import { actionButton, auditTable, badge, el, fill, muted, showMessage, table, time } from "./dom.js";
 
 const ROLES = ["owner", "writer", "reader"];
 
 export async function renderOrg(app, ctx, name, shown = {}) {
   const org = await call("GET", orgPath(name));
   const manage = org.callerMayManage === true;
-  const tokens = manage ? await call("GET", `${orgPath(name)}/tokens`) : [];
+  const [tokens, audit] = manage
+    ? await Promise.all([
+        call("GET", `${orgPath(name)}/tokens`),
+        call("GET", `/audit?${new URLSearchParams({ owner: name }).toString()}`),
+      ])
+    : [[], []];
   const again = (next = {}) => renderOrg(app, ctx, name, next);
   const setRole = async (handle, role) => {
     await call("PUT", `${orgPath(name)}/members/${encodeURIComponent(handle)}`, { role });
@@ -69,6 +74,7 @@ export async function renderOrg(app, ctx, name, shown = {}) {
       ? addMemberForm(name, setRole)
       : muted("Only the organisation's owners manage members and tokens."),
     manage ? machineTokens(name, tokens, shown.token, revoke, again) : null,
+    auditTable(audit),
   );
 }
 
