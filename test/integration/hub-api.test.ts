@@ -909,6 +909,13 @@ for (const database of ["sqlite", "postgres"] as const) {
         name: "scratch",
       });
       assert.equal((await client.audit("alice")).at(-1)?.actor, "admin");
+      // An index row whose branch is gone (a failure between the two steps) is removed by deleting again.
+      await withStore((store) => createEnvironmentIndex(store, Date.now).recordPush("alice", "ghost"));
+      ok(await api(hub, "DELETE", "/environments/alice/ghost", { token: tokens["alice"] }));
+      assert.equal(
+        (await client.audit("alice")).at(-1)?.detail,
+        "index row only (its branch was already gone)",
+      );
     });
 
     it("tokens exist only as SHA-256 hashes: not in the database, not in the log", async () => {
