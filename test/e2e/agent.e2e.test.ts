@@ -4,6 +4,7 @@
  * pods still start in-process; a restarted agent serves the containers started before it.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -93,8 +94,12 @@ describe("imageless node agent", () => {
     assert.deepEqual(await wrapperNodeStarts(), []);
   });
 
-  it("lets pods start in-process while it is stopped, and exec still works", async () => {
+  it("lets pods start in-process once it died (its socket left behind), and exec still works", async () => {
+    // Killed, not stopped: the socket file stays, so the client meets a refused connection and
+    // hands the call back to the dispatcher's in-process path.
+    if (node.agent !== undefined) process.kill(node.agent.pid, "SIGKILL");
     await node.agent?.stop();
+    assert.ok(existsSync(node.agentSocket), "the dead agent's socket is still there");
     node.agent = undefined;
     second = await sleeper("without-agent");
     assert.deepEqual(second.startErrors, {});
