@@ -6,7 +6,8 @@
  *     with the node agent stopped (in-process Node) and running;
  *   - pass-through runc calls through bin/imageless-runc vs runc itself;
  *   - ExecSync in a Flox container vs in a plain one, agent stopped and running.
- * The environment comes from a git smart-HTTP server, as from a hub.
+ * The environment comes from this project's hub git routes (in this process, public environment), so
+ * the live-generation check is answered as the hub answers it.
  *
  *   bench/run [--iterations N] [--out FILE]
  */
@@ -14,11 +15,18 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
+import { registerGitRoutes } from "../src/hub/git-service.js";
+import { nullLogger } from "../src/log/logger.js";
 import { helloGeneration } from "../test/harness/flox-envs.js";
 import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../test/harness/flox-node.js";
 import { writeFloxmeta } from "../test/harness/floxmeta-fixture.js";
-import { serveGit } from "../test/harness/git-http-server.js";
 import { BUSYBOX_IMAGE_REF } from "../test/harness/images.js";
+import {
+  InMemoryHubAccess,
+  inMemoryServices,
+  startTestHub,
+  type TestHub,
+} from "../test/harness/in-memory-hub.js";
 import { buildFixturePackages } from "../test/harness/nix-fixtures.js";
 import { startAgentProcess } from "../test/harness/node-agent-process.js";
 import { sandboxConfig } from "../test/harness/pod.js";
@@ -130,16 +138,19 @@ function version(program: string, args: readonly string[]): string {
 async function main(): Promise<void> {
   const work = await makeTempDir("bench");
   let node: FloxNode | undefined;
-  let git: Awaited<ReturnType<typeof serveGit>> | undefined;
+  let hub: TestHub | undefined;
   const rows: Row[] = [];
   try {
     const fixtures = await buildFixturePackages(join(work, "fixtures"));
     const { hello, coreutils } = fixtures.packages;
-    await writeFloxmeta(join(work, "floxmeta"), "acme", [
+    const dataDir = join(work, "hub");
+    await writeFloxmeta(join(dataDir, "git"), "acme", [
       { name: "bench", generations: [helloGeneration({ hello, coreutils })] },
     ]);
-    git = await serveGit(join(work, "floxmeta"));
-    node = await startFloxNode({ gitUrl: git.url, fixtures });
+    const access = new InMemoryHubAccess();
+    access.environments.set("acme/bench", "public");
+    hub = await startTestHub((app) => registerGitRoutes(app, inMemoryServices(dataDir, access), nullLogger));
+    node = await startFloxNode({ gitUrl: `${hub.url}/git`, fixtures });
     const flox = node;
     // Cold start once, so every measured start is the steady state (environment on the node).
     await startOnce(flox, "acme/bench:1", "cold");
@@ -233,7 +244,7 @@ async function main(): Promise<void> {
     process.stdout.write(`wrote ${out}\n`);
   } finally {
     await node?.stop();
-    await git?.close();
+    await hub?.close();
     await removeTree(work);
   }
 }
