@@ -11,7 +11,7 @@ if [ "$node_major" -lt "$need_node_major" ]; then
 fi
 
 # Debian's packages: the node runtime's real parts (containerd, runc, Nix) and what the tests build with.
-packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux postgresql chromium)
+packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux postgresql chromium gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -22,3 +22,5 @@ fi
 
 npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
+# The node agent's static client (bin/imageless-agent-client), beside bin/imageless-runc.
+native/build.sh
