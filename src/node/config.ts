@@ -36,6 +36,10 @@ export interface NodeConfig {
     readonly mount: StoreMount;
     /** bash store path for hooks when the environment has none; `""` means none. */
     readonly shell: string;
+    /** CA-bundle package (nixpkgs' cacert) for SSL_CERT_FILE when the environment has none; `""` means none. */
+    readonly cacert: string;
+    /** glibc locales package for LOCALE_ARCHIVE when the environment has none; `""` means none. */
+    readonly locales: string;
   };
   readonly gc: {
     /** How long an unused environment's GC root is kept. */
@@ -69,7 +73,7 @@ const DEFAULT_TRUSTED_KEYS = [
 const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   floxhub: ["url", "git-url", "token-file", "offline-grace"],
   nix: ["store-root", "substituters", "trusted-public-keys", "require-sigs"],
-  runtime: ["runc", "state-dir", "mount", "shell"],
+  runtime: ["runc", "state-dir", "mount", "shell", "cacert", "locales"],
   gc: ["keep-unused"],
   telemetry: ["enabled", "endpoint"],
 };
@@ -146,6 +150,8 @@ export function parseNodeConfig(
       }),
       mount: readMount(reader, runtime),
       shell: readPath(reader, runtime, ["runtime", "shell"], "", { allowEmpty: true }),
+      cacert: readPath(reader, runtime, ["runtime", "cacert"], "", { allowEmpty: true }),
+      locales: readPath(reader, runtime, ["runtime", "locales"], "", { allowEmpty: true }),
     },
     gc: { keepUnusedMs: readDuration(reader, gc, ["gc", "keep-unused"], "72h") },
     telemetry: {

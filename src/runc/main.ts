@@ -67,6 +67,11 @@ async function handle(invocation: RuncInvocation, config: NodeConfig, log: Logge
       try {
         outcome = await prepareContainer(containerId, spec, nodeStartDeps(config, log));
         if (outcome.kind === "flox") await writeSpec(bundle, outcome.spec);
+        // runc create runs with the container's stdio (pipes from the shim), which runc hands to the
+        // container's process: a line written here is the first line of the container's log.
+        if (outcome.kind === "flox") {
+          for (const line of outcome.containerWarnings) process.stderr.write(`${line}\n`);
+        }
       } catch (error) {
         await recordCreate(spec, config, log, {
           result: "error",
