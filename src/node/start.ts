@@ -182,7 +182,9 @@ export async function prepareContainer(
     const cwd = typeof ociProcess.cwd === "string" ? ociProcess.cwd : "/";
     const { env, needsShell } = computeActivation(activation, ociProcess.env ?? [], cwd);
     // Only an environment that needs bash (a hook, shell-only [vars], dev-mode profile.d) gets one.
-    const why = shellReason(`${policy.ref.owner}/${policy.ref.name}`, resolved.generation, manifest);
+    const why = shellReason(`${policy.ref.owner}/${policy.ref.name}`, resolved.generation, manifest, {
+      profileScripts: policy.mode === "dev" && (devLayout.profileScripts ?? []).length > 0,
+    });
     const shell =
       needsShell && ACTIVATE_SCRIPT in files
         ? await activationShell(storePath, packages, why, { deps, shellGcRoot: paths.shellGcRoot })
@@ -376,11 +378,17 @@ async function activationShell(
 }
 
 /** Names what makes the environment need bash, for the error when none is found. */
-function shellReason(ref: string, generation: number, manifest: Manifest): string {
+function shellReason(
+  ref: string,
+  generation: number,
+  manifest: Manifest,
+  options: { readonly profileScripts: boolean },
+): string {
   const vars = varsNeedingShell(manifest.vars);
   const what = [
     ...(hasHook(manifest.hook.onActivate) ? ["hook.on-activate"] : []),
     ...(vars.length > 0 ? [`[vars] ${vars.join(", ")}`] : []),
+    ...(options.profileScripts ? ["the packages' profile.d scripts in dev mode"] : []),
   ];
   return `environment ${ref} generation ${generation} (${what.join(" and ")})`;
 }
