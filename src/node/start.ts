@@ -352,7 +352,11 @@ function unsupportedServicesWarning(manifest: Manifest, log: Logger, containerId
 export function serviceNames(manifest: Manifest): string[] {
   const services = manifest.services;
   if (typeof services !== "object" || services === null || Array.isArray(services)) return [];
-  return Object.keys(services).sort();
+  // `auto-start` (schema 1.12) sits beside the services; a service is a table.
+  return Object.entries(services)
+    .filter(([, value]) => typeof value === "object" && value !== null && !Array.isArray(value))
+    .map(([name]) => name)
+    .sort();
 }
 
 /** The bash and script that activate this container, with a GC root for a bash from the config. */
