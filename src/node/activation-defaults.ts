@@ -26,15 +26,14 @@ export interface LocatedDefaults {
 }
 
 /**
- * Finds the CA bundle and locale archive Flox's `envrc` defaults SSL_CERT_FILE, NIX_SSL_CERT_FILE
- * and LOCALE_ARCHIVE to. Flox uses the copies its own interpreter carries; a node has none, so each
- * is taken from the environment (`etc/ssl/certs/ca-bundle.crt`, `lib/locale/locale-archive`), else
- * from a package in its closure, else from the node config (realised like the packages), else it
- * stays unset.
- *
- * @throws {ImagelessError} `invalid-input` for a config value that is not under /nix/store.
+ * The CA bundle and locale archive an environment brings itself: its own
+ * `etc/ssl/certs/ca-bundle.crt` / `lib/locale/locale-archive`, else the file in a package of its
+ * closure. A function of the profile's store path only, so it is worth remembering per profile.
  */
-export async function locateDefaults(profile: StorePath, deps: LocateDefaultsDeps): Promise<LocatedDefaults> {
+export async function environmentDefaults(
+  profile: StorePath,
+  deps: Pick<LocateDefaultsDeps, "storeRoot" | "closure">,
+): Promise<ActivationDefaults> {
   let closure: readonly StorePath[] | undefined;
   const find = async (file: string): Promise<string | undefined> => {
     const own = await fileInProfile(profile, file, deps.storeRoot);
@@ -45,19 +44,35 @@ export async function locateDefaults(profile: StorePath, deps: LocateDefaultsDep
     }
     return undefined;
   };
-  const defaults: { caBundle?: string; localeArchive?: string } = {};
-  const configPaths: { cacert?: StorePath; locales?: StorePath } = {};
   const caBundle = await find(CA_BUNDLE_FILE);
-  if (caBundle !== undefined) defaults.caBundle = caBundle;
-  else if (deps.configCacert !== "") {
+  const localeArchive = await find(LOCALE_ARCHIVE_FILE);
+  return {
+    ...(caBundle === undefined ? {} : { caBundle }),
+    ...(localeArchive === undefined ? {} : { localeArchive }),
+  };
+}
+
+/**
+ * Completes what the environment brings ({@link environmentDefaults}) with the node config: Flox
+ * defaults SSL_CERT_FILE, NIX_SSL_CERT_FILE and LOCALE_ARCHIVE to copies its own interpreter
+ * carries, which a node does not have, so `[runtime] cacert` / `[runtime] locales` (realised like the
+ * packages) stand in; without them the variable stays unset.
+ *
+ * @throws {ImagelessError} `invalid-input` for a config value that is not under /nix/store.
+ */
+export async function locateDefaults(
+  fromEnvironment: ActivationDefaults,
+  deps: Pick<LocateDefaultsDeps, "configCacert" | "configLocales" | "realise">,
+): Promise<LocatedDefaults> {
+  const defaults: { caBundle?: string; localeArchive?: string } = { ...fromEnvironment };
+  const configPaths: { cacert?: StorePath; locales?: StorePath } = {};
+  if (defaults.caBundle === undefined && deps.configCacert !== "") {
     const { storePath, file } = configStoreFile(deps.configCacert, CA_BUNDLE_FILE, "cacert");
     await deps.realise([storePath]);
     defaults.caBundle = file;
     configPaths.cacert = storePath;
   }
-  const localeArchive = await find(LOCALE_ARCHIVE_FILE);
-  if (localeArchive !== undefined) defaults.localeArchive = localeArchive;
-  else if (deps.configLocales !== "") {
+  if (defaults.localeArchive === undefined && deps.configLocales !== "") {
     const { storePath, file } = configStoreFile(deps.configLocales, LOCALE_ARCHIVE_FILE, "locales");
     await deps.realise([storePath]);
     defaults.localeArchive = file;

@@ -45,8 +45,8 @@ import {
   saveContainerRecord,
   statePaths,
 } from "./container-state.js";
-import { probeDevLayout } from "./dev-layout.js";
 import { profileKey } from "./profile-cache.js";
+import { profileFacts } from "./profile-facts.js";
 import { readPropagatedBuildInputs } from "./propagated-inputs.js";
 import { dropContainerState } from "./release.js";
 import { locateBash } from "./shell.js";
@@ -172,8 +172,13 @@ export async function prepareContainer(
     if (cached === undefined) await deps.rememberProfile(key, storePath);
     const builtAt = deps.now();
 
-    const devLayout = await probeDevLayout(storePath, deps.config.nix.storeRoot);
-    const defaults = await activationDefaults(storePath, deps, paths);
+    const facts = await profileFacts(storePath, {
+      stateDir: deps.config.runtime.stateDir,
+      storeRoot: deps.config.nix.storeRoot,
+      closure: deps.closure,
+    });
+    const devLayout = facts.devLayout;
+    const defaults = await activationDefaults(facts.defaults, deps, paths);
     const activation = activationInput(policy, manifest, storePath, resolved, deps.config, {
       devLayout,
       defaults,
@@ -290,15 +295,13 @@ async function devPropagated(
 
 /** The envrc defaults, rooting what came from the node config for as long as the container runs. */
 async function activationDefaults(
-  profile: StorePath,
+  fromEnvironment: ActivationDefaults,
   deps: StartDeps,
   paths: ReturnType<typeof statePaths>,
 ): Promise<ActivationDefaults> {
-  const { defaults, configPaths } = await locateDefaults(profile, {
-    storeRoot: deps.config.nix.storeRoot,
+  const { defaults, configPaths } = await locateDefaults(fromEnvironment, {
     configCacert: deps.config.runtime.cacert,
     configLocales: deps.config.runtime.locales,
-    closure: deps.closure,
     realise: deps.realise,
   });
   if (configPaths.cacert !== undefined) await deps.addGcRoot(configPaths.cacert, paths.cacertGcRoot);
