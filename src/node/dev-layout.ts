@@ -26,7 +26,7 @@ export async function probeDevLayout(profile: StorePath, storeRoot: string): Pro
     (await inProfile(relative))?.isDirectory() ?? false;
   const isExecutable = async (relative: string): Promise<boolean> => {
     const info = await inProfile(relative);
-    return info !== undefined && info.isFile() && (info.mode & 0o111) !== 0;
+    return info?.isFile() === true && (info.mode & 0o111) !== 0;
   };
   const lib = await realInStore(storeRoot, posix.join(profile, "lib"));
   const pythons = lib === undefined ? [] : await readdir(lib).catch(() => [] as string[]);
