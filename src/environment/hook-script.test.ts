@@ -201,6 +201,14 @@ describe("the activation script under bash", () => {
     );
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stdout, "/tmp|/tmp|0022|unset|changed|unset\n");
+    // The command's environment itself (no shell between): PWD is not replayed either.
+    const direct = await runScript(
+      { vars: {}, hook: "cd /" },
+      ["printenv", "PWD"],
+      { PWD: "/tmp" },
+      { cwd: "/tmp" },
+    );
+    assert.equal(direct.stdout, "/tmp\n");
   });
   it("records at start and replays at attach without running the hook again", async () => {
     const hook = 'echo ran >>"$FLOX_ENV/count"\nexport STAMP="$(date +%N)"';
