@@ -1,7 +1,7 @@
-import { chown, mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { ActivationDefaults, ActivationInput, DevLayout } from "../environment/activation.js";
-import { computeActivation, PIP_CONFIG, PIP_CONFIG_NAME } from "../environment/activation.js";
+import { computeActivation } from "../environment/activation.js";
 import {
   ACTIVATE_SCRIPT,
   type ActivationFile,
@@ -18,6 +18,7 @@ import {
 } from "../environment/lockfile.js";
 import type { Manifest } from "../environment/manifest.js";
 import { type ProfileLink, profileLinks, propagatedLinks } from "../environment/profile-links.js";
+import { serviceNames, servicesWarning } from "../environment/services.js";
 import type { ResolvedEnvironment } from "../floxhub/resolve.js";
 import type { Logger } from "../log/logger.js";
 import type { Secret } from "../log/secret.js";
@@ -25,12 +26,7 @@ import type { EnvironmentRef } from "../names/environment-names.js";
 import { formatEnvironmentRef } from "../names/environment-names.js";
 import type { StorePath } from "../nix/store-path.js";
 import { activateProcess } from "../oci/modifiers/activate-process.js";
-import {
-  ACTIVATION_RECORD,
-  ACTIVATION_RECORD_DIR,
-  ENV_CACHE_MOUNT_POINT,
-  mountEnvCache,
-} from "../oci/modifiers/env-cache.js";
+import { ACTIVATION_RECORD, ENV_CACHE_MOUNT_POINT, mountEnvCache } from "../oci/modifiers/env-cache.js";
 import { mountStore } from "../oci/modifiers/mount-store.js";
 import { mountStoreOverlay } from "../oci/modifiers/mount-store-overlay.js";
 import { addAnnotations } from "../oci/modifiers/record-resolution.js";
@@ -50,6 +46,7 @@ import {
   saveContainerRecord,
   statePaths,
 } from "./container-state.js";
+import { prepareEnvCache } from "./env-cache-dir.js";
 import { profileKey } from "./profile-cache.js";
 import { profileFacts } from "./profile-facts.js";
 import { readPropagatedBuildInputs } from "./propagated-inputs.js";
@@ -315,35 +312,6 @@ async function activationDefaults(
 }
 
 /**
- * The container's $FLOX_ENV_CACHE and, inside it, the directory where activation records itself,
- * owned by the container's user so a non-root command can write them; in dev mode with pip3 the
- * `pip.ini` Flox's python profile script writes there.
- */
-async function prepareEnvCache(
-  dir: string,
-  process: NonNullable<OciSpec["process"]>,
-  options: { readonly pipConfig: boolean },
-): Promise<void> {
-  const recordDir = join(dir, ACTIVATION_RECORD_DIR);
-  await mkdir(recordDir, { recursive: true, mode: 0o755 });
-  const { uid, gid } = processUser(process);
-  if (uid !== 0) {
-    await chown(dir, uid, gid);
-    await chown(recordDir, uid, gid);
-  }
-  if (options.pipConfig) await writeFile(join(dir, PIP_CONFIG_NAME), PIP_CONFIG, { mode: 0o644 });
-}
-
-/** The uid and gid the container's process runs as (0 when the spec names none). Pure. */
-function processUser(process: NonNullable<OciSpec["process"]>): { uid: number; gid: number } {
-  const user: unknown = process.user;
-  if (typeof user !== "object" || user === null) return { uid: 0, gid: 0 };
-  const { uid, gid } = user as { uid?: unknown; gid?: unknown };
-  const id = typeof uid === "number" ? uid : 0;
-  return { uid: id, gid: typeof gid === "number" ? gid : id };
-}
-
-/**
  * `[services]` are not run by this runtime (SPEC §11): the command starts anyway, and one warning
  * line for the container's log (and the node log) names the services that were not started.
  */
@@ -351,20 +319,7 @@ function unsupportedServicesWarning(manifest: Manifest, log: Logger, containerId
   const names = serviceNames(manifest);
   if (names.length === 0) return [];
   log.warn("start.services-not-started", { container: containerId, services: names.join(",") });
-  return [
-    `imageless: warning: [services] are not supported: not started: ${names.join(", ")}; the command runs without them`,
-  ];
-}
-
-/** The names of the manifest's `[services]`, sorted. Pure. */
-export function serviceNames(manifest: Manifest): string[] {
-  const services = manifest.services;
-  if (typeof services !== "object" || services === null || Array.isArray(services)) return [];
-  // `auto-start` (schema 1.12) sits beside the services; a service is a table.
-  return Object.entries(services)
-    .filter(([, value]) => typeof value === "object" && value !== null && !Array.isArray(value))
-    .map(([name]) => name)
-    .sort();
+  return [servicesWarning(names)];
 }
 
 /** The bash and script that activate this container, with a GC root for a bash from the config. */
