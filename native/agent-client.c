@@ -7,7 +7,9 @@
  *   imageless-agent-client SOCKET RUNC DISPATCHER RUNC-ARGV...
  *
  * Sends the call as NUL-terminated fields ("C" cwd, "E" a forwarded variable, "A" each argument),
- * closes its writing half, and waits for one line:
+ * closes its writing half, and reads the reply until the agent closes: zero or more lines
+ *   "out LINE"   a line for the container's log (runc create's stderr is the container's): print it;
+ * then one of
  *   "run"        the agent did its work (or reported a failed delete): exec RUNC with RUNC-ARGV;
  *   "fail MSG"   the agent wrote MSG to runc's --log already: print it and exit 1.
  * When the agent cannot be reached or answers nothing, the call goes back to DISPATCHER with
@@ -88,22 +90,28 @@ int main(int argc, char **argv) {
   for (int i = 0; !failed && i < count; i++) failed = put_field(fd, 'A', runc_argv[i]) != 0;
   if (failed || shutdown(fd, SHUT_WR) != 0) fall_back(dispatcher, runc_argv, count);
 
-  /* One reply line; a create may take minutes (a cold realisation), so no timeout of our own:
-     the shim's own deadline applies, as it does to runc. */
-  static char reply[65536];
+  /* The whole reply, until the agent closes; a create may take minutes (a cold realisation), so no
+     timeout of our own: the shim's own deadline applies, as it does to runc. */
+  static char buffer[65536];
   size_t used = 0;
-  while (used < sizeof reply - 1) {
-    ssize_t n = read(fd, reply + used, sizeof reply - 1 - used);
+  while (used < sizeof buffer - 1) {
+    ssize_t n = read(fd, buffer + used, sizeof buffer - 1 - used);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     used += (size_t)n;
-    if (memchr(reply, '\n', used) != NULL) break;
   }
   close(fd);
-  reply[used] = '\0';
-  char *end = strchr(reply, '\n');
-  if (end == NULL) fall_back(dispatcher, runc_argv, count); /* the agent died before answering */
-  *end = '\0';
+  buffer[used] = '\0';
+  /* "out" lines first, then the line that decides; none of those means the agent died first. */
+  char *reply = buffer;
+  for (;;) {
+    char *end = strchr(reply, '\n');
+    if (end == NULL) fall_back(dispatcher, runc_argv, count);
+    *end = '\0';
+    if (strncmp(reply, "out ", 4) != 0) break;
+    fprintf(stderr, "%s\n", reply + 4);
+    reply = end + 1;
+  }
 
   if (strcmp(reply, "run") == 0) {
     char **exec_argv = calloc((size_t)count + 2, sizeof *exec_argv);

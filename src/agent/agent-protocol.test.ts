@@ -40,4 +40,10 @@ describe("formatAgentReply()", () => {
     assert.equal(formatAgentReply({ kind: "run" }), "run\n");
     assert.equal(formatAgentReply({ kind: "fail", message: "a\nb\r\nc" }), "fail a b c\n");
   });
+  it("puts the container's log lines first, one line each", () => {
+    assert.equal(
+      formatAgentReply({ kind: "run", containerOutput: ["flox: [services] not started: redis", "x\ny"] }),
+      "out flox: [services] not started: redis\nout x y\nrun\n",
+    );
+  });
 });

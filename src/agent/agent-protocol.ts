@@ -2,7 +2,9 @@
  * The wire format between native/agent-client.c and the node agent, in one place. A request is a
  * sequence of NUL-terminated fields, each a one-letter tag and a value — `C` the caller's cwd, `E` a
  * forwarded `NAME=value`, `A` one runc argument — ended by the client closing its writing half. The
- * reply is one line: `run` (exec runc now) or `fail <message>` (already written to runc's --log).
+ * reply is zero or more `out <line>` lines (for the container's log: runc create's stderr is the
+ * container's, and the client prints them there) and then one line: `run` (exec runc now) or
+ * `fail <message>` (already written to runc's --log).
  */
 import { ImagelessError } from "../errors/imageless-error.js";
 import type { CallResult } from "../runc/handle-call.js";
@@ -78,6 +80,9 @@ export function parseAgentRequest(data: Buffer): AgentRequest {
  * formatAgentReply({ kind: "fail", message: "environment 'acme/x' not found" }); // "fail environment 'acme/x' not found\n"
  */
 export function formatAgentReply(result: CallResult): string {
-  if (result.kind === "run") return "run\n";
+  if (result.kind === "run") {
+    const out = (result.containerOutput ?? []).map((line) => `out ${line.replace(/[\r\n]+/g, " ")}\n`);
+    return `${out.join("")}run\n`;
+  }
   return `fail ${result.message.replace(/[\r\n]+/g, " ")}\n`;
 }

@@ -40,6 +40,10 @@ export interface NodeConfig {
     readonly shell: string;
     /** The node agent's unix socket (`imageless node agent`); bin/imageless-runc reads it too. */
     readonly agentSocket: string;
+    /** CA-bundle package (nixpkgs' cacert) for SSL_CERT_FILE when the environment has none; `""` means none. */
+    readonly cacert: string;
+    /** glibc locales package for LOCALE_ARCHIVE when the environment has none; `""` means none. */
+    readonly locales: string;
   };
   readonly gc: {
     /** How long an unused environment's GC root is kept. */
@@ -73,7 +77,7 @@ const DEFAULT_TRUSTED_KEYS = [
 const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   floxhub: ["url", "git-url", "token-file", "offline-grace"],
   nix: ["store-root", "substituters", "trusted-public-keys", "require-sigs"],
-  runtime: ["runc", "state-dir", "mount", "shell", "agent-socket"],
+  runtime: ["runc", "state-dir", "mount", "shell", "agent-socket", "cacert", "locales"],
   gc: ["keep-unused"],
   telemetry: ["enabled", "endpoint"],
 };
@@ -153,6 +157,8 @@ export function parseNodeConfig(
       agentSocket: readPath(reader, runtime, ["runtime", "agent-socket"], DEFAULT_AGENT_SOCKET, {
         allowEmpty: false,
       }),
+      cacert: readPath(reader, runtime, ["runtime", "cacert"], "", { allowEmpty: true }),
+      locales: readPath(reader, runtime, ["runtime", "locales"], "", { allowEmpty: true }),
     },
     gc: { keepUnusedMs: readDuration(reader, gc, ["gc", "keep-unused"], "72h") },
     telemetry: {

@@ -1,4 +1,3 @@
-import type { SelectedPackage } from "../environment/lockfile.js";
 import { deriveGitBaseUrl } from "../floxhub/git-url.js";
 import { createResolveSession, resolveEnvironment } from "../floxhub/resolve.js";
 import type { Logger } from "../log/logger.js";
@@ -61,19 +60,7 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
       withNetrc(store.substituters, token, (netrcFile) =>
         realisePaths(paths, netrcFile === undefined ? store : { ...store, netrcFile }),
       ),
-    buildProfile: (packages: readonly SelectedPackage[], name: string, extraFiles) =>
-      buildProfile(
-        {
-          name,
-          packages: packages.map((pkg) => ({
-            installId: pkg.installId,
-            priority: pkg.priority,
-            paths: Object.values(pkg.outputs),
-          })),
-          extraFiles,
-        },
-        store,
-      ),
+    buildProfile: (links, name, extraFiles) => buildProfile({ name, packages: links, extraFiles }, store),
     closure: (paths) => queryClosure(paths, store),
     addGcRoot: (path, link) => addGcRoot(path, link, store),
     cachedProfile: (key) => profiles.lookup(key),

@@ -21,7 +21,13 @@ export interface CallContext {
 }
 
 /** What the caller does next: run the real runc with the same argv, or exit 1 (already reported). */
-export type CallResult = { readonly kind: "run" } | { readonly kind: "fail"; readonly message: string };
+export type CallResult =
+  | {
+      readonly kind: "run";
+      /** Lines for the container's log, written to runc create's stderr (the container's) before runc runs. */
+      readonly containerOutput?: readonly string[];
+    }
+  | { readonly kind: "fail"; readonly message: string };
 
 /**
  * The work of the runc subcommands that need Node — create (prepare + write the spec), exec (rewrite
@@ -31,32 +37,35 @@ export type CallResult = { readonly kind: "run" } | { readonly kind: "fail"; rea
  */
 export async function handleRuncCall(invocation: RuncInvocation, ctx: CallContext): Promise<CallResult> {
   try {
-    if (!invocation.help) await dispatch(invocation, ctx);
-    return { kind: "run" };
+    const containerOutput = invocation.help ? [] : await dispatch(invocation, ctx);
+    return containerOutput.length === 0 ? { kind: "run" } : { kind: "run", containerOutput };
   } catch (error) {
     const message = reportCallFailure(invocation, error, ctx.log);
     return invocation.command === "delete" ? { kind: "run" } : { kind: "fail", message };
   }
 }
 
-async function dispatch(invocation: RuncInvocation, ctx: CallContext): Promise<void> {
+/** Does the call's work; returns the lines for the container's log (a create's warnings). */
+async function dispatch(invocation: RuncInvocation, ctx: CallContext): Promise<readonly string[]> {
   const containerId = invocation.containerId;
-  if (containerId === undefined) return;
+  if (containerId === undefined) return [];
   const stateDir = ctx.config.runtime.stateDir;
   switch (invocation.command) {
-    case "create":
+    case "create": {
       // The bundle comes from argv; cwd only as runc's own default (one shim serves a whole pod from
       // the sandbox's bundle, so the shim always passes --bundle).
-      await createContainer(containerId, invocation.bundle ?? ctx.cwd, ctx);
-      return;
+      const outcome = await createContainer(containerId, invocation.bundle ?? ctx.cwd, ctx);
+      return outcome.kind === "flox" ? outcome.containerWarnings : [];
+    }
     case "exec":
       if (invocation.processFile !== undefined)
         await prepareExec(containerId, invocation.processFile, { stateDir, log: ctx.log });
-      return;
+      return [];
     case "delete":
       await releaseContainer(containerId, { stateDir, log: ctx.log, removeGcRoot });
-      return;
+      return [];
   }
+  return [];
 }
 
 /**

@@ -39,6 +39,9 @@ async function main(argv: readonly string[]): Promise<never> {
     result = invocation.command === "delete" ? { kind: "run" } : { kind: "fail", message: "" };
   }
   if (result.kind === "fail" || runc === undefined) process.exit(1);
+  // runc create runs with the container's stdio (pipes from the shim), which runc hands to the
+  // container's process: these lines are the first of the container's log.
+  for (const line of result.containerOutput ?? []) process.stderr.write(`${line}\n`);
   return runRealRunc(runc, argv);
 }
 
