@@ -51,10 +51,14 @@ export async function installRelease(
     const temp = `${dir}.tmp-${randomBytes(6).toString("hex")}`;
     try {
       for (const entry of entries) {
+        const skip = entry.skip;
         await cp(entry.source, posix.join(temp, entry.target), {
           recursive: true,
           verbatimSymlinks: true,
           preserveTimestamps: true,
+          ...(skip === undefined
+            ? {}
+            : { filter: (src: string) => !skip(posix.relative(entry.source, src)) }),
         });
       }
       await writeFile(posix.join(temp, COMPLETE), `${id}\n`);

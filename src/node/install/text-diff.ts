@@ -9,8 +9,8 @@ export function unifiedDiff(
   context = 3,
 ): string {
   if (before === after) return "";
-  const a = before === "" ? [] : before.split("\n");
-  const b = after === "" ? [] : after.split("\n");
+  const a = lines(before);
+  const b = lines(after);
   // Longest common subsequence lengths of the suffixes a[i..], b[j..], row-major.
   const width = b.length + 1;
   const lcs = new Int32Array((a.length + 1) * width);
@@ -70,4 +70,11 @@ export function unifiedDiff(
 /** Lines of the old (`-`) or new (`+`) side before position `at`. */
 function countBefore(ops: readonly { kind: string }[], at: number, skip: "-" | "+"): number {
   return ops.slice(0, at).filter((op) => op.kind !== (skip === "-" ? "+" : "-")).length;
+}
+
+/** A text's lines; the newline ending the last line does not start another. */
+function lines(text: string): string[] {
+  const split = text.split("\n");
+  if (split.at(-1) === "") split.pop();
+  return split;
 }
