@@ -214,16 +214,15 @@ async function checkNix(config: NodeConfig): Promise<DoctorCheck> {
   const tooOld = match !== null && (Number(match[1]) < 2 || (Number(match[1]) === 2 && Number(match[2]) < 8));
   if (tooOld) return problem(name, `${version} is older than 2.8`, "upgrade Nix to ≥ 2.8");
   const store = posix.join(config.nix.storeRoot, "nix", "store");
-  const storeOk = await stat(store).then(
-    (info) => info.isDirectory(),
-    () => false,
+  const found = await stat(store).then(
+    (info) => (info.isDirectory() ? "dir" : "other"),
+    () => "missing",
   );
-  if (!storeOk)
-    return problem(
-      name,
-      `${version}; store ${store} does not exist`,
-      `create it (mkdir -p ${store}) or fix [nix] store-root`,
-    );
+  if (found === "other")
+    return problem(name, `${version}; ${store} is not a directory`, "fix [nix] store-root");
+  // A store root that does not exist yet is made by Nix at the first start, as on a fresh node.
+  if (found === "missing")
+    return ok(name, `${version}; store ${store} not created yet (the first start creates it)`);
   return ok(name, `${version}; store ${store}`);
 }
 
