@@ -116,7 +116,7 @@ export function registerNodeCommands(program: Command): void {
       print(
         opts.json
           ? JSON.stringify(result, null, 2)
-          : `freed ${result.freedProfiles.length} environment(s): ${result.deletedPaths} store paths, ${formatBytes(result.freedBytes)}; kept ${result.inUse} in use`,
+          : `freed ${result.freedProfiles.length} environment(s): ${result.deletedPaths.length} store paths, ${formatBytes(result.freedBytes)}; kept ${result.inUse} in use`,
       );
     });
 

@@ -37,6 +37,19 @@ export async function deadStorePaths(store: NixStore): Promise<Set<StorePath>> {
 }
 
 /**
+ * Every path that refers to `paths`, directly or not, themselves included (`--referrers-closure`):
+ * e.g. the `.drv` that built a profile refers to its inputs, and Nix will not delete an input while
+ * such a referrer stays.
+ */
+export async function referrersClosure(paths: readonly StorePath[], store: NixStore): Promise<StorePath[]> {
+  if (paths.length === 0) return [];
+  const out = await runNix("nix-store", ["--query", "--referrers-closure", ...paths, ...storeArgs(store)], {
+    action: `querying what refers to ${paths.length} store paths`,
+  });
+  return out.split("\n").filter(isStorePath);
+}
+
+/**
  * Deletes exactly `paths` from the store (`nix-store --delete`). Nix refuses, and nothing is
  * deleted, when one of them is still reachable from a GC root: this never removes a path in use.
  *

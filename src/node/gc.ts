@@ -2,7 +2,7 @@ import { rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../log/logger.js";
 import { queryClosure } from "../nix/closure.js";
-import { deadStorePaths, deleteStorePaths, storePathSizes } from "../nix/collect.js";
+import { deadStorePaths, deleteStorePaths, referrersClosure, storePathSizes } from "../nix/collect.js";
 import { realPath } from "../nix/nix-store.js";
 import type { StorePath } from "../nix/store-path.js";
 import type { NodeConfig } from "./config.js";
@@ -37,8 +37,8 @@ export function planGc(
 export interface GcResult {
   /** The profiles freed (their store paths). */
   readonly freedProfiles: readonly StorePath[];
-  /** Store paths deleted: the freed profiles and whatever of their closures nothing else needs. */
-  readonly deletedPaths: number;
+  /** Store paths deleted: the freed profiles, what of their closures nothing else needs, their .drv files. */
+  readonly deletedPaths: readonly StorePath[];
   /** NAR bytes of the deleted paths. */
   readonly freedBytes: number;
   /** Profiles kept because a container uses them. */
@@ -84,7 +84,14 @@ export async function collectGarbage(
   // this collection is about to delete.
   for (const profile of plan.free) await rm(join(stateDir, "profiles", profile.key), { force: true });
   const dead = await deadStorePaths(store);
-  const doomed = candidates.filter((path) => dead.has(path));
+  // What a referrer of a dead path is, is dead too (else the path would be reachable): the profile's
+  // .drv, which Nix would otherwise count as keeping the profile's inputs.
+  const doomed = (
+    await referrersClosure(
+      candidates.filter((path) => dead.has(path)),
+      store,
+    )
+  ).filter((path) => dead.has(path));
   const sizes = await storePathSizes(doomed, store);
   await deleteStorePaths(doomed, store);
   const freedBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
@@ -96,7 +103,7 @@ export async function collectGarbage(
   });
   return {
     freedProfiles: plan.free.map((p) => p.storePath),
-    deletedPaths: doomed.length,
+    deletedPaths: doomed,
     freedBytes,
     inUse: plan.keep.filter((p) => inUse.has(p.storePath)).length,
   };
