@@ -28,12 +28,12 @@ export function unifiedDiff(
       ops.push({ kind: " ", line: a[i] ?? "" });
       i++;
       j++;
-    } else if (j < b.length && (i >= a.length || at(i, j + 1) >= at(i + 1, j))) {
-      ops.push({ kind: "+", line: b[j] ?? "" });
-      j++;
-    } else {
+    } else if (i < a.length && (j >= b.length || at(i + 1, j) >= at(i, j + 1))) {
       ops.push({ kind: "-", line: a[i] ?? "" });
       i++;
+    } else {
+      ops.push({ kind: "+", line: b[j] ?? "" });
+      j++;
     }
   }
   const out = [`--- ${names.from}`, `+++ ${names.to}`];
