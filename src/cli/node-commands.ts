@@ -8,7 +8,7 @@ import { DEFAULT_PREFIX, installNode } from "../node/install/install.js";
 import { uninstallNode } from "../node/install/uninstall.js";
 import { renderRuntimeClass } from "../node/runtime-class.js";
 import { formatBytes, formatNodeStatus, nodeStatus } from "../node/status.js";
-import { VERSION } from "./version.js";
+import { VERSION } from "../version.js";
 
 interface HostFlags {
   hostRoot: string;
