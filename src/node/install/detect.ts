@@ -121,10 +121,8 @@ function globToRegExp(glob: string): RegExp {
       const close = glob.indexOf("]", i + 1);
       if (close < 0) source += "\\[";
       else {
-        source += `[${glob
-          .slice(i + 1, close)
-          .replace(/^\^/, "^")
-          .replace(/\\/g, "\\\\")}]`;
+        // Go's negation `[^…]` is also RegExp's; a backslash stays literal.
+        source += `[${glob.slice(i + 1, close).replace(/\\/g, "\\\\")}]`;
         i = close;
       }
     } else source += char.replace(/[.+^${}()|\\]/g, "\\$&");

@@ -13,6 +13,7 @@ import { type InstallRecord, loadInstallRecord, saveInstallRecord, sha256 } from
 import { RELEASE_PROGRAMS, releaseId, releaseManifest } from "./release-files.js";
 import { currentRelease, installRelease, releaseLayout } from "./release-install.js";
 import { restartContainerd } from "./restart.js";
+import { withRootHint } from "./root-hint.js";
 import { unifiedDiff } from "./text-diff.js";
 
 /** Where the node programs go unless `--prefix` says otherwise. */
@@ -62,6 +63,14 @@ export function defaultInstallOptions(source: string): InstallOptions {
  * running containers keep working (containerd's config does not change, so no restart).
  */
 export async function installNode(opts: InstallOptions): Promise<InstallResult> {
+  try {
+    return await installNodeUnchecked(opts);
+  } catch (error) {
+    throw withRootHint(error, "install");
+  }
+}
+
+async function installNodeUnchecked(opts: InstallOptions): Promise<InstallResult> {
   const local = (path: string) => onHost(opts.hostRoot, path);
   const layout = releaseLayout(opts.prefix);
   const facts = await detectContainerd({ hostRoot: opts.hostRoot, containerdConfig: opts.containerdConfig });

@@ -13,6 +13,7 @@ import { loadInstallRecord, sha256 } from "./install-record.js";
 import { RELEASE_PROGRAMS } from "./release-files.js";
 import { releaseLayout, removeReleases } from "./release-install.js";
 import { restartContainerd } from "./restart.js";
+import { withRootHint } from "./root-hint.js";
 
 /** Options of {@link uninstallNode}; every path is a host path. */
 export interface UninstallOptions {
@@ -39,6 +40,14 @@ export interface UninstallResult {
  * @throws {ImagelessError} `failed-precondition` naming the running Flox containers, unless `force`
  */
 export async function uninstallNode(opts: UninstallOptions): Promise<UninstallResult> {
+  try {
+    return await uninstallNodeUnchecked(opts);
+  } catch (error) {
+    throw withRootHint(error, "uninstall");
+  }
+}
+
+async function uninstallNodeUnchecked(opts: UninstallOptions): Promise<UninstallResult> {
   const local = (path: string) => onHost(opts.hostRoot, path);
   const layout = releaseLayout(opts.prefix);
   const record = await loadInstallRecord(opts.hostRoot, layout.record);
