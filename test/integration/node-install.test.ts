@@ -14,6 +14,7 @@ import {
   readdir,
   readFile,
   readlink,
+  rm,
   symlink,
   writeFile,
 } from "node:fs/promises";
@@ -25,6 +26,7 @@ import { ImagelessError } from "../../src/errors/imageless-error.js";
 import { parseNodeConfig } from "../../src/node/config.js";
 import { saveContainerRecord } from "../../src/node/container-state.js";
 import { floxRuntimeTable, tableAt } from "../../src/node/install/containerd-config-edit.js";
+import { runDoctor } from "../../src/node/install/doctor.js";
 import { type InstallOptions, installNode } from "../../src/node/install/install.js";
 import { uninstallNode } from "../../src/node/install/uninstall.js";
 import { containerdFixturesDir, repoRoot } from "../harness/repo-root.js";
@@ -194,6 +196,72 @@ describe("node install into a host root (containerd 1.6 default config)", () => 
     await access(join(host, "opt/imageless/current/dist/src/upgrade-marker.js"));
   });
 
+  it("doctor on the installed host: the runtime containerd would load, the programs, and an unknown key as a problem", async () => {
+    const nodeConfig = join(host, "etc/imageless/config.toml");
+    const installed = await readFile(nodeConfig, "utf8");
+    // Offline-safe caches and hub, plus a key the parser does not know.
+    await writeFile(
+      nodeConfig,
+      `[floxhub]\nurl = "http://127.0.0.1:9"\n[nix]\nsubstituters = ["file://${host}"]\nstore-root = "${host}"\n[runtime]\nmount = "store"\nmoutn = "closure"\n`,
+    );
+    await writeFile(join(host, "nix-cache-info"), "StoreDir: /nix/store\n");
+    try {
+      const checks = await runDoctor({
+        hostRoot: host,
+        prefix: "/opt/imageless",
+        nodeConfigPath: "/etc/imageless/config.toml",
+        version: "0.1.0",
+        now: Date.now(),
+      });
+      assert.deepEqual(
+        checks.map((c) => [c.name, c.ok]),
+        [
+          ["node config", false],
+          ["containerd: flox runtime", true],
+          ["node programs", true],
+        ],
+      );
+      assert.deepEqual(checks[0], {
+        name: "node config",
+        ok: false,
+        detail: `config ${nodeConfig}: unknown key [runtime] moutn: accepted keys are "runc", "state-dir", "mount" and "shell"`,
+        fix: "fix /etc/imageless/config.toml (docs/configuration.md lists every key)",
+      });
+      await writeFile(
+        nodeConfig,
+        installed
+          .replace('url = "https://hub.flox.dev"', 'url = "http://127.0.0.1:9"')
+          .replace(/substituters = \[[^\]]*\]/, `substituters = ["file://${host}"]`),
+      );
+      const rest = await runDoctor({
+        hostRoot: host,
+        prefix: "/opt/imageless",
+        nodeConfigPath: "/etc/imageless/config.toml",
+        version: "0.2.0",
+        now: Date.now(),
+      });
+      assert.deepEqual(
+        rest.map((c) => [c.name, c.ok]),
+        [
+          ["node config", true],
+          ["containerd: flox runtime", true],
+          ["node programs", false],
+          ["nix", true],
+          [`substituter file://${host}`, true],
+          ["floxhub http://127.0.0.1:9", false],
+        ],
+      );
+      assert.match(
+        rest[2]?.detail ?? "",
+        /^installed release 0\.1\.0-[0-9a-f]{12} is not version 0\.2\.0 \(this CLI\)$/,
+      );
+    } finally {
+      await writeFile(nodeConfig, installed);
+      await rm(join(host, "nix-cache-info"));
+    }
+  });
+
+  let forced: Awaited<ReturnType<typeof uninstallNode>> | undefined;
   it("uninstall refuses while a Flox container runs, naming it; --force goes ahead", async () => {
     const stateDir = join(host, "var/lib/imageless");
     await saveContainerRecord(stateDir, {
@@ -216,18 +284,23 @@ describe("node install into a host root (containerd 1.6 default config)", () => 
       return true;
     });
     await access(join(host, WRAPPER));
+    forced = await uninstallNode(uninstallOptions(host, true));
+    assert.equal(
+      forced.lines[0],
+      "--force: uninstalling while these Flox containers run: 3f1c2a9b8d7e (web, acme/hello)",
+    );
     await removeTree(stateDir);
   });
 
   it("uninstall gives the host back exactly as it was before install", async () => {
-    const result = await uninstallNode(uninstallOptions(host));
     assert.deepEqual(await snapshot(host), { ...before1, "/opt": "dir", "/var": "dir", "/var/lib": "dir" });
     assert.equal(await readFile(join(host, "etc/containerd/config.toml"), "utf8"), DEFAULT_1_6);
-    assert.ok(
-      result.lines.includes(
-        "/etc/containerd/config.toml: restored byte for byte from /etc/containerd/config.toml.bak.1",
-      ),
-    );
+    assert.deepEqual(forced?.lines.slice(1), [
+      "/etc/containerd/config.toml: restored byte for byte from /etc/containerd/config.toml.bak.1",
+      "/opt/imageless: removed the installed programs",
+      "/etc/imageless/config.toml: removed (the default install wrote, unchanged)",
+      "not restarting (--no-restart): restart containerd to drop the flox runtime",
+    ]);
   });
 });
 
