@@ -18,6 +18,7 @@ import {
 import {
   type ContainerdFacts,
   K3S_BASE_TEMPLATE,
+  k3sTemplatePath,
   parseContainerdVersion,
   planContainerdEdit,
 } from "./containerd-target.js";
@@ -224,6 +225,15 @@ describe("planContainerdEdit() on real containerd configs", () => {
     );
     assert.equal(appended.after, `${own}\n${expectedBlock("io.containerd.grpc.v1.cri", RUNC_1_6_OPTIONS)}`);
     assert.equal(removeFloxRuntime(appended.after), own);
+  });
+
+  it("k3s with containerd 2.x: the version 3 template gets the version 3 table", () => {
+    const rendered = { path: "/var/lib/rancher/k3s/agent/etc/containerd/config.toml", text: DOCS_V3 };
+    const template = { path: k3sTemplatePath(rendered.path, 3), text: undefined };
+    assert.equal(template.path, "/var/lib/rancher/k3s/agent/etc/containerd/config-v3.toml.tmpl");
+    const edit = planContainerdEdit({ flavour: "k3s", version: "2.0.5", rendered, template }, WRAPPER);
+    assert.equal(edit.schema, 3);
+    assert.ok(edit.after.includes('\n[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.flox]\n'));
   });
 
   it("refuses version 1 configs and a flox runtime imageless did not write, naming the file", () => {
