@@ -3,7 +3,6 @@ import { copyFile, mkdir, readdir, stat } from "node:fs/promises";
 import { posix } from "node:path";
 import { writeFileAtomic } from "../../fs/atomic-write.js";
 import { readFileIfExists } from "../../fs/read-if-exists.js";
-import { DEFAULT_CONFIG_PATH } from "../config.js";
 import { hasFloxBlock } from "./containerd-config-edit.js";
 import { planContainerdEdit } from "./containerd-target.js";
 import { renderDefaultNodeConfig } from "./default-node-config.js";
@@ -41,18 +40,6 @@ export interface InstallOptions {
 export interface InstallResult {
   readonly lines: readonly string[];
   readonly changed: boolean;
-}
-
-/** The options' defaults for the node itself. */
-export function defaultInstallOptions(source: string): InstallOptions {
-  return {
-    hostRoot: "/",
-    prefix: DEFAULT_PREFIX,
-    nodeConfigPath: DEFAULT_CONFIG_PATH,
-    source,
-    dryRun: false,
-    restart: true,
-  };
 }
 
 /**
