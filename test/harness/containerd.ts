@@ -31,6 +31,8 @@ export interface StartContainerdOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Where to put everything; a new temp dir when absent. Removed by `stop()` either way. */
   readonly dir?: string;
+  /** Runs on the written config file before containerd starts (e.g. `imageless node install` editing it). */
+  readonly beforeStart?: (configFile: string) => Promise<void>;
 }
 
 /** A running containerd started by {@link startContainerd}. */
@@ -68,6 +70,7 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
   }
   const configFile = join(dir, "config.toml");
   await writeFile(configFile, renderContainerdConfig(paths, opts.runtimes ?? {}));
+  await opts.beforeStart?.(configFile);
   const logFile = join(dir, "containerd.log");
   const env = { ...stringEnv(process.env), ...opts.env };
   const logFd = openSync(logFile, "a");
