@@ -9,13 +9,13 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+import { connectCri, grpcErrorMessage } from "../../src/cri/cri-client.js";
 import {
   type ContainerdPaths,
   containerdPaths,
   type RuntimeHandler,
   renderContainerdConfig,
 } from "./cri/containerd-config.js";
-import { connectCri, grpcErrorMessage } from "./cri-client.js";
 import { buildBusyboxImage, PAUSE_IMAGE_REF } from "./images.js";
 import { makeTempDir, removeTree } from "./temp.js";
 

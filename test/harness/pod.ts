@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type CriClient, grpcErrorMessage, type PodSandboxConfig } from "./cri-client.js";
+import { type CriClient, grpcErrorMessage, type PodSandboxConfig } from "../../src/cri/cri-client.js";
 
 /** One container of a pod, like a pod spec's container entry. */
 export interface ContainerSpec {
