@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { type CriClient, grpcErrorMessage, type PodSandbox } from "../cri/cri-client.js";
 import { ImagelessError } from "../errors/imageless-error.js";
-import { waitForExit } from "./container-log.js";
+import { readContainerLog, waitForExit } from "./container-log.js";
 import { containerConfigFor, RunnerLabel, sandboxConfigFor } from "./cri-requests.js";
 import type { PodContainer, PodManifest } from "./pod-manifest.js";
 
@@ -90,9 +90,10 @@ export async function runPodManifest(
     const exitCode = await waitForExit(cri, run.id, opts.initTimeoutMs ?? 600_000);
     started.push({ ...run, exitCode });
     if (exitCode !== 0) {
+      const last = await lastLogLine(cri, run.id);
       throw new ImagelessError(
         "failed-precondition",
-        `pod ${pod.name}: init container ${container.name} exited ${exitCode}; see \`imageless pod logs ${pod.name} -c ${container.name}\``,
+        `pod ${pod.name}: init container ${container.name} exited ${exitCode}${last === "" ? "" : ` (it said: ${last})`}; see \`imageless pod logs ${pod.name} -c ${container.name}\``,
       );
     }
   }
@@ -161,4 +162,11 @@ export async function containerOf(
 export async function removePod(cri: CriClient, pod: PodSandbox): Promise<void> {
   await cri.stopPodSandbox(pod.id);
   await cri.removePodSandbox(pod.id);
+}
+
+/** The last line a container wrote (stderr first: that is where programs say why they failed). */
+async function lastLogLine(cri: CriClient, containerId: string): Promise<string> {
+  const log = await readContainerLog((await cri.containerStatus(containerId)).logPath).catch(() => undefined);
+  const lines = (text: string) => text.split("\n").filter((line) => line.trim() !== "");
+  return (lines(log?.stderr ?? "").at(-1) ?? lines(log?.stdout ?? "").at(-1) ?? "").trim();
 }
