@@ -1,12 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { ImagelessError } from "../../errors/imageless-error.js";
 import type { GenerationsMetadata } from "../../floxhub/metadata.js";
+import { parseEnvironmentName, parseOwner } from "../../names/environment-names.js";
 import type { Access } from "../access.js";
-import { parseHandle } from "../accounts/handle.js";
 import { environmentAccessFor, mayAdminister } from "../accounts/permissions.js";
 import type { Role } from "../accounts/role.js";
 import type { EnvironmentRecord } from "../db/hub-store.js";
-import { parseEnvironmentName } from "../environments/environment-name.js";
 import { readEnvironmentState, readGeneration } from "../environments/environment-reader.js";
 import {
   generationRows,
@@ -34,8 +33,8 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
     params: EnvParams["Params"],
     need: "read" | "write",
   ) => {
-    const owner = parseHandle(params.owner, "owner");
-    const name = parseEnvironmentName(params.name);
+    const owner = parseOwner(params.owner, "owner");
+    const name = parseEnvironmentName(params.name, "environment name");
     const ref = `${owner}/${name}`;
     const caller = await access.identify(authorization);
     const [record, role] = await Promise.all([store.environment(owner, name), access.roleIn(caller, owner)]);
@@ -59,7 +58,7 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
 
   app.get<{ Querystring: Record<string, string | undefined> }>("/environments", async (request) => {
     const owner =
-      request.query["owner"] === undefined ? undefined : parseHandle(request.query["owner"], "owner");
+      request.query["owner"] === undefined ? undefined : parseOwner(request.query["owner"], "owner");
     const visibility =
       request.query["visibility"] === undefined
         ? undefined
