@@ -10,7 +10,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -29,6 +29,8 @@ import { closureImage } from "./closure-image.js";
 const QUOTES_URL = "http://127.0.0.1:3000/quotes/0";
 const PINNED_URL = "http://127.0.0.1:3001/quotes/0";
 const PORTS = [3000, 3001, 6379];
+/** The programs the demo starts (containerd and its shims, the hub and CLI on node, Nix). */
+const DEMO_PROGRAMS = /^(containerd|containerd-shim.*|node|imageless|nix|nix-store|nix-build)$/;
 /** What `stop` needs when the demo process itself is gone. */
 const STATE_FILE = join(DEMO_DIR, "demo.json");
 
@@ -161,6 +163,7 @@ async function run(): Promise<void> {
     say(`\n==> stopping (${why}): pods, containerd, the hub …`);
     await containerd?.stop().catch((error: unknown) => say(`    containerd: ${(error as Error).message}`));
     await hub?.stop().catch((error: unknown) => say(`    hub: ${(error as Error).message}`));
+    await killStragglers();
     await removeTree(DEMO_DIR);
     const left = await mountsUnder(DEMO_DIR);
     say(
@@ -268,6 +271,10 @@ async function run(): Promise<void> {
     );
     const width = Math.max(...times.map(([what]) => what.length));
     for (const [what, ms] of times) say(`  ${what.padEnd(width)}  ${ms.padStart(8)}`);
+    say(
+      "  (an image start: `ctr images import` of the same store paths as one layer, unpacked into a snapshot,\n" +
+        "   then a runc pod start; neither side moves bytes over a network here: the hub is on this machine)",
+    );
     say(`
 demo ready: redis, quotes (live generation of demo/quotes) and quotes-pinned (demo/quotes:1) run.
 Try, in another terminal:
@@ -382,6 +389,34 @@ async function imageStart(
   }
 }
 
+/**
+ * The safety net after the recorded stops: a process whose command line names the demo's directory
+ * is the demo's (containerd started just before an interrupt was recorded, its shims, the hub).
+ * SIGTERM, then SIGKILL after 5 s. Only the programs the demo runs: a user's `tail -f` of a demo log lives.
+ */
+async function killStragglers(): Promise<void> {
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc").catch(() => [])) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const argv = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    const args = argv.split("\0");
+    const program = (args[0] ?? "").split("/").at(-1) ?? "";
+    if (DEMO_PROGRAMS.test(program) && args.some((arg) => arg.includes(`${DEMO_DIR}/`)))
+      pids.push(Number(entry));
+  }
+  const signal = (pid: number, name: NodeJS.Signals) => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // gone already
+    }
+  };
+  for (const pid of pids) signal(pid, "SIGTERM");
+  const deadline = Date.now() + 5_000;
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(100);
+  for (const pid of pids.filter(isAlive)) signal(pid, "SIGKILL");
+}
+
 /** Removes what a demo left when its process is gone: containerd and its pods, the hub, the dir. */
 async function cleanUp(state: DemoState | undefined): Promise<void> {
   if (state?.containerd !== undefined) {
@@ -391,6 +426,7 @@ async function cleanUp(state: DemoState | undefined): Promise<void> {
     const cmdline = await readFile(`/proc/${state.hub}/cmdline`, "utf8").catch(() => "");
     if (cmdline.includes(join(DEMO_DIR, "hub"))) process.kill(state.hub, "SIGTERM");
   }
+  await killStragglers();
   await removeTree(DEMO_DIR);
 }
 
