@@ -156,10 +156,14 @@ async function run(): Promise<void> {
 
   let hub: HubProcess | undefined;
   let containerd: Containerd | undefined;
-  let stopping = false;
-  const stop = async (why: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
+  // One stop, whoever asks first: a signal, or the error a signal causes in the step it interrupts
+  // (which must wait for that stop to finish before the process exits).
+  let stopping: Promise<void> | undefined;
+  const stop = (why: string): Promise<void> => {
+    stopping ??= stopEverything(why);
+    return stopping;
+  };
+  const stopEverything = async (why: string): Promise<void> => {
     say(`\n==> stopping (${why}): pods, containerd, the hub …`);
     await containerd?.stop().catch((error: unknown) => say(`    containerd: ${(error as Error).message}`));
     await hub?.stop().catch((error: unknown) => say(`    hub: ${(error as Error).message}`));
@@ -290,6 +294,11 @@ Stop: Ctrl-C here, or bash scripts/demo.sh stop. Either leaves nothing running o
       setInterval(() => undefined, 60_000);
     });
   } catch (error) {
+    if (stopping !== undefined) {
+      // Interrupted: the step failed because its processes got the signal too; not worth a message.
+      await stopping;
+      process.exit(0);
+    }
     await stop("an error");
     throw error;
   }
