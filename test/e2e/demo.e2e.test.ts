@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { DEMO_DIR } from "../../src/pod-runner/demo-paths.js";
 import { isAlive } from "../harness/containerd.js";
 import { repoRoot } from "../harness/repo-root.js";
-import { mountsUnder } from "../harness/temp.js";
+import { makeTempDir, mountsUnder, removeTree } from "../harness/temp.js";
 
 // The demo as a newcomer runs it (what scripts/demo.sh runs after setup): it must reach "demo ready"
 // having shown the update and the rollback, answer on the ports it prints, and leave nothing behind
@@ -106,6 +106,46 @@ describe("the demo", { timeout: 900_000 }, () => {
     );
     assert.equal(await imageless(["pod", "exec", "redis", "--", "redis-cli", "LLEN", "quotes"]), "5\n");
     assert.match(await imageless(["env", "generations", "-r", "demo/quotes"]), /^1 .*\(live\)$/m);
+  });
+
+  it("imageless pod run gives a container its Secret volume, env and working dir", async () => {
+    const dir = await makeTempDir("demo-secret");
+    try {
+      await mkdir(join(dir, "secret"));
+      await writeFile(join(dir, "secret", "text"), "from a local Secret\n");
+      const manifest = join(dir, "check.yaml");
+      await writeFile(
+        manifest,
+        [
+          "apiVersion: v1",
+          "kind: Pod",
+          "metadata:",
+          "  name: secret-check",
+          '  annotations: { flox.dev/environment: "demo/redis" }',
+          "spec:",
+          "  runtimeClassName: flox",
+          "  volumes: [{ name: greeting, secret: { secretName: greeting } }]",
+          "  containers:",
+          "    - name: app",
+          "      image: localhost/imageless/empty:1.0.0",
+          '      command: ["sh", "-c", "echo \\"$WHO in $(pwd)\\"; cat /etc/greeting/text"]',
+          "      workingDir: /tmp",
+          "      env: [{ name: WHO, value: check }]",
+          "      volumeMounts: [{ name: greeting, mountPath: /etc/greeting }]",
+          "",
+        ].join("\n"),
+      );
+      await imageless(["pod", "run", manifest, "--secret", `greeting=${join(dir, "secret")}`]);
+      let logs = "";
+      for (let i = 0; i < 100 && !logs.includes("Secret"); i++) {
+        logs = await imageless(["pod", "logs", "secret-check"]);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(logs, "check in /tmp\nfrom a local Secret\n");
+      assert.equal(await imageless(["pod", "rm", "secret-check"]), "pod secret-check removed\n");
+    } finally {
+      await removeTree(dir);
+    }
   });
 
   it("stops with scripts/demo.sh stop, leaving nothing running or mounted", async () => {
