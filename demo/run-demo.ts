@@ -284,6 +284,7 @@ demo ready: redis, quotes (live generation of demo/quotes) and quotes-pinned (de
 Try, in another terminal:
   curl localhost:3000/quotes/0          # the live generation
   curl localhost:3001/quotes/2          # generation 1, pinned
+  bin/imageless pod ls
   bin/imageless pod logs quotes
   bin/imageless pod exec redis -- redis-cli LRANGE quotes 0 -1
   XDG_CONFIG_HOME=${join(DEMO_DIR, "config")} bin/imageless env generations -r demo/quotes

@@ -6,9 +6,9 @@ import { ImagelessError } from "../errors/imageless-error.js";
 import { readContainerLog } from "../pod-runner/container-log.js";
 import { missingSecrets, parseSecretFlags } from "../pod-runner/cri-requests.js";
 import { DEMO_CONTAINERD_SOCKET, DEMO_POD_LOG_DIR } from "../pod-runner/demo-paths.js";
-import { formatStartedPod } from "../pod-runner/format.js";
+import { formatPodList, formatStartedPod } from "../pod-runner/format.js";
 import { parsePodManifest } from "../pod-runner/pod-manifest.js";
-import { containerOf, removePod, requirePod, runPodManifest } from "../pod-runner/run-pod.js";
+import { containerOf, listPods, removePod, requirePod, runPodManifest } from "../pod-runner/run-pod.js";
 
 interface SocketFlags {
   containerdSocket: string;
@@ -16,7 +16,7 @@ interface SocketFlags {
 }
 
 /**
- * `imageless pod …`: plays the kubelet on one machine for Pod YAML files (docs/pods.md). A local
+ * `imageless pod …` (run, ls, logs, exec, rm): plays the kubelet on one machine for Pod YAML files (docs/pods.md). A local
  * tool for trying pods against a containerd, not a kubelet: it starts, reads and removes; it never
  * restarts, probes or schedules.
  */
@@ -76,6 +76,13 @@ export function registerPodCommands(program: Command): void {
       process.stderr.write(result.stderr);
       process.exitCode = result.exitCode;
     });
+
+  socket(
+    pod.command("ls").description("the pods imageless pod run started, with their containers' states"),
+  ).action(async (f: SocketFlags) => {
+    const rows = await withCri(f, (cri) => listPods(cri));
+    process.stdout.write(`${formatPodList(rows)}\n`);
+  });
 
   socket(pod.command("rm").description("stop and remove the pod").argument("<pod...>")).action(
     async (names: string[], f: SocketFlags) => {

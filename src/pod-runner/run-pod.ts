@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { type CriClient, grpcErrorMessage, type PodSandbox } from "../cri/cri-client.js";
 import { ImagelessError } from "../errors/imageless-error.js";
+import { Annotation } from "../pod/annotations.js";
 import { readContainerLog, waitForExit } from "./container-log.js";
 import { containerConfigFor, RunnerLabel, sandboxConfigFor } from "./cri-requests.js";
 import type { PodContainer, PodManifest } from "./pod-manifest.js";
@@ -169,4 +170,33 @@ async function lastLogLine(cri: CriClient, containerId: string): Promise<string>
   const log = await readContainerLog((await cri.containerStatus(containerId)).logPath).catch(() => undefined);
   const lines = (text: string) => text.split("\n").filter((line) => line.trim() !== "");
   return (lines(log?.stderr ?? "").at(-1) ?? lines(log?.stdout ?? "").at(-1) ?? "").trim();
+}
+
+/** A pod `imageless pod run` started, for `imageless pod ls`. */
+export interface PodRow {
+  readonly namespace: string;
+  readonly name: string;
+  readonly environment: string;
+  /** `name=STATE` per container, oldest first (`app=running`, `load-quotes=exited`). */
+  readonly containers: readonly string[];
+}
+
+/** Every ready pod `imageless pod run` started, by namespace and name. */
+export async function listPods(cri: CriClient): Promise<PodRow[]> {
+  const pods = await cri.listPodSandbox({ labelSelector: { [RunnerLabel.managed]: "true" } });
+  const rows: PodRow[] = [];
+  for (const pod of pods.filter((p) => p.state === "SANDBOX_READY")) {
+    const containers = (await cri.listContainers({ podSandboxId: pod.id })).sort(
+      (a, b) => a.createdAt - b.createdAt,
+    );
+    rows.push({
+      namespace: pod.metadata?.namespace ?? "",
+      name: pod.metadata?.name ?? pod.id,
+      environment: pod.annotations[Annotation.environment] ?? "",
+      containers: containers.map(
+        (c) => `${c.metadata?.name ?? c.id}=${c.state.replace(/^CONTAINER_/, "").toLowerCase()}`,
+      ),
+    });
+  }
+  return rows.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
 }

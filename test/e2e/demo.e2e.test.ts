@@ -105,6 +105,16 @@ describe("the demo", { timeout: 900_000 }, () => {
       "quotes 1.0 listening on port 3000, reading Redis at 127.0.0.1:6379\n",
     );
     assert.equal(await imageless(["pod", "exec", "redis", "--", "redis-cli", "LLEN", "quotes"]), "5\n");
+    assert.equal(
+      await imageless(["pod", "ls"]),
+      [
+        "POD                    ENVIRONMENT    CONTAINERS",
+        "default/quotes         demo/quotes    load-quotes=exited app=running",
+        "default/quotes-pinned  demo/quotes:1  app=running",
+        "default/redis          demo/redis     redis=running",
+        "",
+      ].join("\n"),
+    );
     assert.match(await imageless(["env", "generations", "-r", "demo/quotes"]), /^1 .*\(live\)$/m);
   });
 
