@@ -4,12 +4,18 @@
  */
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
+import { connectCri } from "../src/cri/cri-client.js";
 import { buildOciLayout } from "../src/image/oci-layout.js";
 import type { TarEntry } from "../src/image/tar.js";
 import { writeTar } from "../src/image/tar.js";
 import { type NixStore, realPath, storeArgs } from "../src/nix/nix-store.js";
 import { runNix } from "../src/nix/run-nix.js";
 import type { StorePath } from "../src/nix/store-path.js";
+import { DEMO_DIR } from "../src/pod-runner/demo-paths.js";
+import { findPod, removePod, runPodManifest } from "../src/pod-runner/run-pod.js";
+import type { Containerd } from "../test/harness/containerd.js";
+import type { DemoPackages } from "./build-packages.js";
+import { say } from "./output.js";
 
 export interface ClosureImage {
   readonly tar: Buffer;
@@ -49,4 +55,44 @@ export async function closureImage(
   for (const path of paths) await walk(realPath(store, path), path.slice(1));
   const tar = buildOciLayout({ ref, layers: [writeTar(entries)], config: { env: ["PATH=/bin"] } });
   return { tar, bytes, paths: paths.length };
+}
+
+/** Packs the redis environment's closure as an image, imports it (timed) and starts it with runc (timed). */
+export async function imageStart(
+  containerd: Containerd,
+  packages: DemoPackages,
+): Promise<{ bytes: number; paths: number; importMs: number; startMs: number }> {
+  const ref = "localhost/imageless-demo/redis-closure:1";
+  const image = await closureImage(packages.store, [packages.redis, packages.tools], ref);
+  const t0 = Date.now();
+  await containerd.importImage(image.tar);
+  const importMs = Date.now() - t0;
+  const cri = connectCri(containerd.socket);
+  try {
+    const pod = {
+      name: "image-compare",
+      namespace: "default",
+      labels: {},
+      annotations: {},
+      initContainers: [],
+      volumes: [],
+      containers: [
+        {
+          name: "app",
+          image: ref,
+          command: [`${packages.redis}/bin/redis-cli`, "--version"],
+          args: [],
+          env: [],
+          volumeMounts: [],
+        },
+      ],
+    };
+    const started = await runPodManifest(cri, pod, { logDir: join(DEMO_DIR, "pod-logs"), secretDirs: {} });
+    const found = await findPod(cri, pod.name, pod.namespace);
+    if (found !== undefined) await removePod(cri, found);
+    say(`    ${(image.bytes / 1e6).toFixed(1)} MB in ${image.paths} store paths`);
+    return { bytes: image.bytes, paths: image.paths, importMs, startMs: started.totalMs };
+  } finally {
+    cri.close();
+  }
 }

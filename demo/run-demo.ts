@@ -8,99 +8,25 @@
  *
  * `node dist/demo/run-demo.js` runs it; `node dist/demo/run-demo.js stop` stops a running one.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connectCri } from "../src/cri/cri-client.js";
-import { buildEmptyImage, EMPTY_IMAGE_REF } from "../src/image/empty-image.js";
-import type { StorePath } from "../src/nix/store-path.js";
 import { DEMO_DIR } from "../src/pod-runner/demo-paths.js";
-import { findPod, removePod, runPodManifest } from "../src/pod-runner/run-pod.js";
-import { type Containerd, isAlive, startContainerd, stopContainerdAt } from "../test/harness/containerd.js";
+import { type Containerd, isAlive } from "../test/harness/containerd.js";
 import { type HubProcess, startHubProcess } from "../test/harness/hub.js";
-import { repoRoot } from "../test/harness/repo-root.js";
 import { mountsUnder, removeTree } from "../test/harness/temp.js";
-import { buildDemoPackages, type DemoPackages } from "./build-packages.js";
-import { closureImage } from "./closure-image.js";
+import { buildDemoPackages } from "./build-packages.js";
+import { imageStart } from "./closure-image.js";
+import { imageless, podRun, push, writeEnvironment } from "./demo-cli.js";
+import { startNode } from "./demo-node.js";
+import { cleanUp, type DemoState, killStragglers, readState, saveState, stopRunning } from "./demo-state.js";
+import { say, step } from "./output.js";
 
 const QUOTES_URL = "http://127.0.0.1:3000/quotes/0";
 const PINNED_URL = "http://127.0.0.1:3001/quotes/0";
 const PORTS = [3000, 3001, 6379];
-/** The programs the demo starts (containerd and its shims, the hub and CLI on node, Nix). */
-const DEMO_PROGRAMS = /^(containerd|containerd-shim.*|node|imageless|nix|nix-store|nix-build)$/;
-/** What `stop` needs when the demo process itself is gone. */
-const STATE_FILE = join(DEMO_DIR, "demo.json");
-
-interface DemoState {
-  readonly supervisor: number;
-  hub?: number;
-  containerd?: { pid: number; startTicks: number };
-}
-
-const say = (line = ""): void => {
-  process.stdout.write(`${line}\n`);
-};
-
-/** One step: its title now, "done in …" when it ends. */
-async function step<T>(title: string, work: () => Promise<T>): Promise<T> {
-  process.stdout.write(`==> ${title} …\n`);
-  const began = Date.now();
-  const result = await work();
-  say(`    done in ${seconds(Date.now() - began)}`);
-  return result;
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}
-
-/** Runs bin/imageless with the demo's credentials; its stdout, or an error with its stderr. */
-function imageless(args: readonly string[]): Promise<string> {
-  say(`    $ imageless ${args.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(" ")}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(repoRoot(), "bin", "imageless"), args, {
-      env: { ...process.env, XDG_CONFIG_HOME: join(DEMO_DIR, "config") },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => err.push(c));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString());
-      else
-        reject(
-          new Error(`imageless ${args.join(" ")} exited ${code}: ${Buffer.concat(err).toString().trim()}`),
-        );
-    });
-  });
-}
-
-/** A Flox environment directory installing store paths, as `flox install` of store paths writes it. */
-async function writeEnvironment(dir: string, packages: Record<string, StorePath>): Promise<void> {
-  await mkdir(join(dir, ".flox", "env"), { recursive: true });
-  const toml = [
-    "version = 1",
-    "[install]",
-    ...Object.entries(packages).map(([id, path]) => `${id}.store-path = "${path}"`),
-    "[options]",
-    'systems = ["x86_64-linux"]',
-    "",
-  ].join("\n");
-  await writeFile(join(dir, ".flox", "env", "manifest.toml"), toml);
-}
-
-/** `imageless pod run FILE --json`: the pod's start time. */
-async function podRun(file: string): Promise<number> {
-  const started = JSON.parse(await imageless(["pod", "run", join("examples", file), "--json"])) as {
-    totalMs: number;
-  };
-  return started.totalMs;
-}
 
 /** GETs `url` until it answers 200 (the server may still be binding its port). */
 async function answer(url: string): Promise<string> {
@@ -126,15 +52,6 @@ async function portFree(port: number): Promise<boolean> {
     server.once("error", () => resolve(false));
     server.listen(port, "0.0.0.0", () => server.close(() => resolve(true)));
   });
-}
-
-async function readState(): Promise<DemoState | undefined> {
-  const text = await readFile(STATE_FILE, "utf8").catch(() => undefined);
-  return text === undefined ? undefined : (JSON.parse(text) as DemoState);
-}
-
-async function saveState(state: DemoState): Promise<void> {
-  await writeFile(STATE_FILE, JSON.stringify(state));
 }
 
 async function run(): Promise<void> {
@@ -303,160 +220,6 @@ Stop: Ctrl-C here, or bash scripts/demo.sh stop. Either leaves nothing running o
     await stop("an error");
     throw error;
   }
-}
-
-async function push(dir: string, ref: string, packages: DemoPackages): Promise<void> {
-  const pushed = JSON.parse(
-    await imageless([
-      "env",
-      "push",
-      "-d",
-      dir,
-      "-r",
-      ref,
-      "--copy-paths",
-      "--from-store",
-      packages.storeUrl,
-      "--json",
-    ]),
-  ) as { generation: number; copied?: number };
-  say(
-    `    ${ref}: generation ${pushed.generation}, ${pushed.copied ?? 0} store paths uploaded to the hub's cache`,
-  );
-  if (pushed.generation === 1) {
-    // Public: the pods need no token. A private one would take a Secret volume (docs/pods.md).
-    await imageless(["env", "visibility", "-r", ref, "public"]);
-  }
-}
-
-/** The node: config (hub as git server and only cache, trusting only its key), containerd, empty image. */
-async function startNode(hubUrl: string, hubKey: string): Promise<Containerd> {
-  const configPath = join(DEMO_DIR, "node.toml");
-  await writeFile(
-    configPath,
-    [
-      "[floxhub]",
-      `url = ${JSON.stringify(hubUrl)}`,
-      `git-url = ${JSON.stringify(`${hubUrl}/git`)}`,
-      "[nix]",
-      `store-root = ${JSON.stringify(join(DEMO_DIR, "node-store"))}`,
-      `substituters = [${JSON.stringify(`${hubUrl}/cache`)}]`,
-      `trusted-public-keys = [${JSON.stringify(hubKey)}]`,
-      "[runtime]",
-      `state-dir = ${JSON.stringify(join(DEMO_DIR, "node-state"))}`,
-      "[telemetry]",
-      "enabled = false",
-      "",
-    ].join("\n"),
-  );
-  const containerd = await startContainerd({
-    dir: join(DEMO_DIR, "containerd"),
-    runtimes: { flox: { binaryName: join(repoRoot(), "bin", "imageless-runc") } },
-    env: { IMAGELESS_CONFIG: configPath, XDG_CACHE_HOME: join(DEMO_DIR, "xdg-cache") },
-  });
-  await containerd.importImage(buildEmptyImage());
-  say(`    containerd ${containerd.socket}, image ${EMPTY_IMAGE_REF}`);
-  return containerd;
-}
-
-/** Packs the redis environment's closure as an image, imports it (timed) and starts it with runc (timed). */
-async function imageStart(
-  containerd: Containerd,
-  packages: DemoPackages,
-): Promise<{ bytes: number; paths: number; importMs: number; startMs: number }> {
-  const ref = "localhost/imageless-demo/redis-closure:1";
-  const image = await closureImage(packages.store, [packages.redis, packages.tools], ref);
-  const t0 = Date.now();
-  await containerd.importImage(image.tar);
-  const importMs = Date.now() - t0;
-  const cri = connectCri(containerd.socket);
-  try {
-    const pod = {
-      name: "image-compare",
-      namespace: "default",
-      labels: {},
-      annotations: {},
-      initContainers: [],
-      volumes: [],
-      containers: [
-        {
-          name: "app",
-          image: ref,
-          command: [`${packages.redis}/bin/redis-cli`, "--version"],
-          args: [],
-          env: [],
-          volumeMounts: [],
-        },
-      ],
-    };
-    const started = await runPodManifest(cri, pod, { logDir: join(DEMO_DIR, "pod-logs"), secretDirs: {} });
-    const found = await findPod(cri, pod.name, pod.namespace);
-    if (found !== undefined) await removePod(cri, found);
-    say(`    ${(image.bytes / 1e6).toFixed(1)} MB in ${image.paths} store paths`);
-    return { bytes: image.bytes, paths: image.paths, importMs, startMs: started.totalMs };
-  } finally {
-    cri.close();
-  }
-}
-
-/**
- * The safety net after the recorded stops: a process whose command line names the demo's directory
- * is the demo's (containerd started just before an interrupt was recorded, its shims, the hub).
- * SIGTERM, then SIGKILL after 5 s. Only the programs the demo runs: a user's `tail -f` of a demo log lives.
- */
-async function killStragglers(): Promise<void> {
-  const pids: number[] = [];
-  for (const entry of await readdir("/proc").catch(() => [])) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const argv = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    const args = argv.split("\0");
-    const program = (args[0] ?? "").split("/").at(-1) ?? "";
-    if (DEMO_PROGRAMS.test(program) && args.some((arg) => arg.includes(`${DEMO_DIR}/`)))
-      pids.push(Number(entry));
-  }
-  const signal = (pid: number, name: NodeJS.Signals) => {
-    try {
-      process.kill(pid, name);
-    } catch {
-      // gone already
-    }
-  };
-  for (const pid of pids) signal(pid, "SIGTERM");
-  const deadline = Date.now() + 5_000;
-  while (pids.some(isAlive) && Date.now() < deadline) await sleep(100);
-  for (const pid of pids.filter(isAlive)) signal(pid, "SIGKILL");
-}
-
-/** Removes what a demo left when its process is gone: containerd and its pods, the hub, the dir. */
-async function cleanUp(state: DemoState | undefined): Promise<void> {
-  if (state?.containerd !== undefined) {
-    await stopContainerdAt(join(DEMO_DIR, "containerd"), state.containerd.pid, state.containerd.startTicks);
-  }
-  if (state?.hub !== undefined && isAlive(state.hub)) {
-    const cmdline = await readFile(`/proc/${state.hub}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.includes(join(DEMO_DIR, "hub"))) process.kill(state.hub, "SIGTERM");
-  }
-  await killStragglers();
-  await removeTree(DEMO_DIR);
-}
-
-/** `stop`: asks the running demo to stop and waits; cleans up after one that died. */
-async function stopRunning(): Promise<void> {
-  const state = await readState();
-  if (state === undefined && !existsSync(DEMO_DIR)) {
-    say("no demo runs");
-    return;
-  }
-  if (state !== undefined && isAlive(state.supervisor)) {
-    say(`stopping the demo (pid ${state.supervisor}) …`);
-    process.kill(state.supervisor, "SIGTERM");
-    const deadline = Date.now() + 120_000;
-    while (isAlive(state.supervisor) && Date.now() < deadline) await sleep(200);
-  }
-  if (existsSync(DEMO_DIR)) await cleanUp(state);
-  const left = await mountsUnder(DEMO_DIR);
-  if (left.length > 0) throw new Error(`still mounted: ${left.join(" ")}`);
-  say(`stopped: nothing left running or mounted under ${DEMO_DIR}`);
 }
 
 async function main(): Promise<void> {

@@ -51,7 +51,14 @@ async function demoProcesses(): Promise<string[]> {
 }
 
 before(async () => {
-  assert.equal(existsSync(DEMO_DIR), false, `${DEMO_DIR} exists: a demo runs on this machine; stop it first`);
+  // A demo that died leaves its directory, which the demo cleans up itself; a running one is refused.
+  const running = await readFile(join(DEMO_DIR, "demo.json"), "utf8")
+    .then((text) => (JSON.parse(text) as { supervisor: number }).supervisor)
+    .catch(() => undefined);
+  assert.ok(
+    running === undefined || !isAlive(running),
+    `a demo runs on this machine (pid ${running}); stop it first`,
+  );
   demo = spawn(process.execPath, [join(repoRoot(), "dist", "demo", "run-demo.js")], {
     cwd: repoRoot(),
     stdio: ["ignore", "pipe", "pipe"],
