@@ -42,10 +42,15 @@ export function registerOrgRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get<OrgParams>("/orgs/:org", async (request) => {
     const caller = requireCaller(await access.identify(request.headers.authorization));
     const org = await findOrg(deps, request.params.org);
-    const member =
-      caller.name === org.handle || caller.admin || (await access.roleIn(caller, org.handle)) !== undefined;
+    const role = await access.roleIn(caller, org.handle);
+    const member = caller.name === org.handle || caller.admin || role !== undefined;
     if (!member) throw new ForbiddenError(`"${caller.name}" is not a member of organisation "${org.handle}"`);
-    return { name: org.handle, members: await store.membersOf(org.id) };
+    return {
+      name: org.handle,
+      members: await store.membersOf(org.id),
+      // So a UI offers member and token management only to those the hub lets do it.
+      callerMayManage: mayAdminister({ principal: caller, owner: org.handle, role }),
+    };
   });
 
   app.put<MemberParams>("/orgs/:org/members/:handle", async (request) => {
