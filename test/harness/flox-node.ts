@@ -1,8 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { type CriClient, connectCri } from "../../src/cri/cri-client.js";
 import { buildEmptyImage, EMPTY_IMAGE_REF } from "../../src/image/empty-image.js";
 import { type Containerd, startContainerd } from "./containerd.js";
-import { type CriClient, connectCri } from "./cri-client.js";
 import { buildBusyboxImage } from "./images.js";
 import { buildFixturePackages, type Fixtures } from "./nix-fixtures.js";
 import { type AgentProcess, startAgentProcess } from "./node-agent-process.js";

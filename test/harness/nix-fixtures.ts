@@ -1,7 +1,6 @@
-import { execFile } from "node:child_process";
 import { chmod, copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join, resolve } from "node:path";
+import { importHostPrograms } from "../../src/nix/import-host-programs.js";
 import { type NixStore, storeArgs } from "../../src/nix/nix-store.js";
 import { runNix } from "../../src/nix/run-nix.js";
 import { isStorePath, type StorePath } from "../../src/nix/store-path.js";
@@ -37,7 +36,6 @@ export interface Fixtures {
   packages: Record<FixtureName, StorePath>;
 }
 
-const run = promisify(execFile);
 const BUSYBOX = "/bin/busybox";
 // Debian's bash, made to run with only /nix mounted (see addBash).
 const HOST_BASH = "/bin/bash";
@@ -244,44 +242,20 @@ async function build(dir: string): Promise<Fixtures> {
 }
 
 /**
- * Adds Debian's bash to the store so it runs in an empty image with only /nix mounted: the shared
- * libraries `ldd` names (and the dynamic loader) go into a `bash-libs` path, and a copy of bash is
- * patchelf'd to use that loader and RUNPATH. Returns the libs and the patched (not yet rooted) copy,
- * which packages.nix turns into the `bash` package. patchelf runs here, outside Nix: the chroot-store
- * build sees only store paths, and a path cannot name its own hash before it exists.
+ * Adds Debian's bash to the store so it runs in an empty image with only /nix mounted (its libraries
+ * in `bash-libs`); packages.nix turns the patched copy into the `bash` package.
  */
 async function addBash(
   sources: string,
   args: readonly string[],
 ): Promise<{ libs: StorePath; source: StorePath }> {
-  const libDir = join(sources, "bash-libs", "lib");
-  await mkdir(libDir, { recursive: true });
-  const { stdout } = await run("ldd", [HOST_BASH]);
-  // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" and the loader as "/lib64/ld-linux-x86-64.so.2 (0x…)".
-  const libraries = [...stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x[0-9a-f]+\)/g)].map((m) => m[1] ?? "");
-  let loader = "";
-  for (const library of libraries) {
-    await copyFile(library, join(libDir, basename(library))); // follows the distribution's symlinks
-    await chmod(join(libDir, basename(library)), 0o755);
-    if (basename(library).startsWith("ld-linux")) loader = basename(library);
-  }
-  if (loader === "") throw new Error(`ldd ${HOST_BASH} named no dynamic loader: ${stdout}`);
-  const libs = storePathOf(
-    await runNix("nix-store", ["--add", join(sources, "bash-libs"), ...args], {
-      action: "adding bash's libraries",
-    }),
-  );
-  await mkdir(join(sources, "bash", "bin"), { recursive: true });
-  const copy = join(sources, "bash", "bin", "bash");
-  await copyFile(HOST_BASH, copy);
-  await chmod(copy, 0o755);
-  await run("patchelf", ["--set-interpreter", `${libs}/lib/${loader}`, "--set-rpath", `${libs}/lib`, copy]);
-  const source = storePathOf(
-    await runNix("nix-store", ["--add", join(sources, "bash"), ...args], {
-      action: "adding the patched bash",
-    }),
-  );
-  return { libs, source };
+  const { libs, programs } = await importHostPrograms({
+    name: "bash",
+    programs: { bash: HOST_BASH },
+    workDir: sources,
+    storeArgs: args,
+  });
+  return { libs, source: programs };
 }
 
 function storePathOf(line: string): StorePath {
