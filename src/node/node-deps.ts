@@ -1,6 +1,5 @@
-import type { SelectedPackage } from "../environment/lockfile.js";
 import { deriveGitBaseUrl } from "../floxhub/git-url.js";
-import { resolveEnvironment } from "../floxhub/resolve.js";
+import { createResolveSession, resolveEnvironment } from "../floxhub/resolve.js";
 import type { Logger } from "../log/logger.js";
 import { buildProfile } from "../nix/build-profile.js";
 import { queryClosure } from "../nix/closure.js";
@@ -35,6 +34,8 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
   const gitBase = deriveGitBaseUrl(config.floxhub.url, config.floxhub.gitUrl || undefined);
   const cacheDir = statePaths(config.runtime.stateDir, "").floxmetaCache;
   const profiles = profileCache(config.runtime.stateDir, config.nix.storeRoot);
+  // Lives as long as these deps: one start in the wrapper, every start of the agent.
+  const session = createResolveSession();
   return {
     config,
     log,
@@ -44,7 +45,7 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
       resolveWithGrace(
         ref,
         token,
-        () => resolveEnvironment(ref, { gitBase, cacheDir, log, ...(token ? { token } : {}) }),
+        () => resolveEnvironment(ref, { gitBase, cacheDir, log, session, ...(token ? { token } : {}) }),
         {
           stateDir: config.runtime.stateDir,
           cacheDir,
@@ -59,19 +60,7 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
       withNetrc(store.substituters, token, (netrcFile) =>
         realisePaths(paths, netrcFile === undefined ? store : { ...store, netrcFile }),
       ),
-    buildProfile: (packages: readonly SelectedPackage[], name: string, extraFiles) =>
-      buildProfile(
-        {
-          name,
-          packages: packages.map((pkg) => ({
-            installId: pkg.installId,
-            priority: pkg.priority,
-            paths: Object.values(pkg.outputs),
-          })),
-          extraFiles,
-        },
-        store,
-      ),
+    buildProfile: (links, name, extraFiles) => buildProfile({ name, packages: links, extraFiles }, store),
     closure: (paths) => queryClosure(paths, store),
     addGcRoot: (path, link) => addGcRoot(path, link, store),
     cachedProfile: (key) => profiles.lookup(key),
