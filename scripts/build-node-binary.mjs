@@ -132,7 +132,14 @@ async function build() {
   const config = join(OUT_DIR, "sea-config.json");
   writeFileSync(
     config,
-    JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }),
+    JSON.stringify({
+      main: script,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      useCodeCache: true,
+      // Data files the bundle cannot hold as code, read with node:sea's getAsset().
+      assets: { "runtime-v1.proto": join(REPO, "src", "cri", "runtime-v1.proto") },
+    }),
   );
   execFileSync(process.execPath, ["--experimental-sea-config", config], { stdio: "pipe" });
   // Written under a temporary name and renamed: a test or node using the old executable never sees half a file.

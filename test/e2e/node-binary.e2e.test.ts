@@ -203,6 +203,9 @@ describe("the single executable on a node without Node.js", () => {
           if (log === "") await sleep(50);
         }
         assert.equal(log, "Hello, world!\n");
+        // The CLI's CRI client reads its proto from the executable's assets and reaches containerd.
+        const ls = await imageless(["pod", "ls", "--containerd-socket", node.containerd.socket]);
+        assert.deepEqual([ls.code, ls.stderr], [0, ""]);
       } finally {
         await removePod(node.cri, pod.podId);
       }
