@@ -5,6 +5,7 @@ import type { Secret } from "../log/secret.js";
 import { copyClosureTo } from "../nix/copy.js";
 import type { StorePath } from "../nix/store-path.js";
 import { type EnvRef, HubApiClient } from "./api-client.js";
+import { checkUploadOutcome } from "./cache-outcome.js";
 import { readEnvironmentDir } from "./environment-dir.js";
 import { commitFiles, fetchBranch, pushCommit, withScratchRepo } from "./floxmeta-branch.js";
 import { initializeMessage, initialMetadataText, planGeneration } from "./generation-plan.js";
@@ -42,8 +43,10 @@ export interface PushResult {
   /** The environment did not exist before this push. */
   readonly created: boolean;
   readonly lockedHere: boolean;
-  /** Paths uploaded to the cache (closures included); undefined when no copy was made. */
+  /** Paths uploaded to the owner's cache (closures included); undefined when no copy was made. */
   readonly copied?: number;
+  /** Paths of the closures the owner's cache already held with the same content (not uploaded). */
+  readonly alreadyPresent?: number;
   /** Why the copy was skipped in `auto` mode. */
   readonly copySkipped?: string;
 }
@@ -113,19 +116,30 @@ export function lockStorePaths(lock: Lockfile): StorePath[] {
 async function copyPaths(
   paths: readonly StorePath[],
   opts: PushOptions,
-): Promise<{ copied?: number; copySkipped?: string }> {
+): Promise<{ copied?: number; alreadyPresent?: number; copySkipped?: string }> {
   if (opts.copyPaths === "never" || paths.length === 0) return {};
+  // The owner's own namespace: what this push uploads is served only for the owner's environments.
+  const cacheUrl = deriveCacheUrl(opts.hubUrl, opts.ref.owner);
+  const token = opts.token === undefined ? {} : { token: opts.token };
   try {
-    const { copied } = await copyClosureTo(paths, {
-      to: deriveCacheUrl(opts.hubUrl),
-      ...(opts.token === undefined ? {} : { token: opts.token }),
+    const { copied, closure } = await copyClosureTo(paths, {
+      to: cacheUrl,
+      ...token,
       ...(opts.fromStore === undefined ? {} : { fromStore: opts.fromStore }),
     });
-    return { copied: copied.length };
+    // Nix says what it sent, not what the cache kept: ask the cache (a path it already held with
+    // other content is an error here, never "copied").
+    const outcome = await checkUploadOutcome(closure, copied, { cacheUrl, ...token });
+    return { copied: outcome.copied, alreadyPresent: outcome.present };
   } catch (error) {
     // In auto mode a cache that is read-only for this token, a hub without a cache (hub.flox.dev) or
     // paths that are only in some other machine's store are normal: say so and push the generation.
-    if (opts.copyPaths === "auto" && error instanceof ImagelessError) {
+    // A refusal of content (a conflict, a limit: failed-precondition) is never skipped quietly.
+    if (
+      opts.copyPaths === "auto" &&
+      error instanceof ImagelessError &&
+      error.kind !== "failed-precondition"
+    ) {
       return { copySkipped: error.message };
     }
     throw error;

@@ -124,6 +124,7 @@ export function formatPush(result: {
   created: boolean;
   lockedHere: boolean;
   copied?: number;
+  alreadyPresent?: number;
   copySkipped?: string;
 }): string {
   const ref = `${result.ref.owner}/${result.ref.name}`;
@@ -133,6 +134,8 @@ export function formatPush(result: {
   if (result.lockedHere)
     lines.push("locked the store-path packages here (no manifest.lock in the directory)");
   if (result.copied !== undefined) lines.push(`copied ${result.copied} new store paths to the hub's cache`);
+  if (result.alreadyPresent !== undefined && result.alreadyPresent > 0)
+    lines.push(`${result.alreadyPresent} store paths were in the hub's cache already, identical`);
   if (result.copySkipped !== undefined) lines.push(`did not copy store paths: ${result.copySkipped}`);
   return lines.join("\n");
 }

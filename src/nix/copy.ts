@@ -2,10 +2,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
+import { toNixBase32 } from "../hub/binary-cache/nix-base32.js";
 import type { Secret } from "../log/secret.js";
 import { netrcFor } from "./netrc.js";
 import { nixStderr, runNixWithOutput } from "./run-nix.js";
-import type { StorePath } from "./store-path.js";
+import { isStorePath, type StorePath } from "./store-path.js";
 
 /** Where {@link copyClosureTo} uploads and from which store. */
 export interface CopyOptions {
@@ -17,10 +18,19 @@ export interface CopyOptions {
   readonly fromStore?: string;
 }
 
-/** What {@link copyClosureTo} uploaded. */
+/** One path of the copied closure as the source store records it. */
+export interface ClosurePath {
+  readonly path: StorePath;
+  /** `sha256:<Nix base-32>`, as narinfo files write it. */
+  readonly narHash: string;
+}
+
+/** What {@link copyClosureTo} did. */
 export interface CopyResult {
-  /** Paths of the closure the cache did not have yet. */
+  /** Paths Nix uploaded (the cache did not answer for them before). */
   readonly copied: StorePath[];
+  /** The whole closure of the paths, with the NarHash the source store has for each. */
+  readonly closure: ClosurePath[];
 }
 
 /**
@@ -34,7 +44,8 @@ export interface CopyResult {
  * await copyClosureTo([hello], { to: "http://127.0.0.1:7878/cache", token });
  */
 export async function copyClosureTo(paths: readonly StorePath[], opts: CopyOptions): Promise<CopyResult> {
-  if (paths.length === 0) return { copied: [] };
+  if (paths.length === 0) return { copied: [], closure: [] };
+  const closure = await closureOf(paths, opts.fromStore);
   const dir = await mkdtemp(join(tmpdir(), "imageless-nix-copy-"));
   try {
     const args = ["copy", "--to", cacheUrlForUpload(opts.to), ...paths, ...COPY_OPTIONS];
@@ -52,7 +63,7 @@ export async function copyClosureTo(paths: readonly StorePath[], opts: CopyOptio
       // it has just uploaded and refuses their referrers ("the reference … is not valid").
       const env = { ...process.env, XDG_CACHE_HOME: join(dir, "xdg-cache") };
       const { stderr } = await runNixWithOutput("nix", args, { action, env });
-      return { copied: copiedTo(stderr) };
+      return { copied: copiedTo(stderr), closure };
     } catch (error) {
       throw classifyCopyFailure(error, action);
     }
@@ -62,6 +73,51 @@ export async function copyClosureTo(paths: readonly StorePath[], opts: CopyOptio
 }
 
 const COPY_OPTIONS = ["--extra-experimental-features", "nix-command"];
+
+/** The closure of `paths` in the source store with each path's NarHash (`nix path-info --json -r`). */
+async function closureOf(paths: readonly StorePath[], fromStore: string | undefined): Promise<ClosurePath[]> {
+  const args = ["path-info", "--json", "--recursive", ...paths, ...COPY_OPTIONS];
+  if (fromStore !== undefined) args.push("--store", fromStore);
+  const action = `reading the closure of ${paths.length === 1 ? `'${paths[0]}'` : `${paths.length} store paths`}`;
+  let stdout: string;
+  try {
+    ({ stdout } = await runNixWithOutput("nix", args, { action }));
+  } catch (error) {
+    throw classifyCopyFailure(error, action);
+  }
+  return parsePathInfo(stdout, action);
+}
+
+/**
+ * `nix path-info --json` output as paths with base-32 NarHashes (pure). Nix 2.8 writes `narHash` as
+ * SRI (`sha256-<base64>`); narinfo files use `sha256:<Nix base-32>`.
+ *
+ * @throws {ImagelessError} `internal` when the output is not what Nix writes.
+ */
+export function parsePathInfo(json: string, source: string): ClosurePath[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch (error) {
+    throw new ImagelessError("internal", `${source}: nix path-info printed no JSON`, { cause: error });
+  }
+  if (!Array.isArray(data)) throw new ImagelessError("internal", `${source}: nix path-info printed no list`);
+  return data.map((entry: unknown) => {
+    const { path, narHash } = (entry ?? {}) as { path?: unknown; narHash?: unknown };
+    if (typeof path !== "string" || !isStorePath(path) || typeof narHash !== "string") {
+      throw new ImagelessError(
+        "internal",
+        `${source}: nix path-info printed an entry without path and narHash`,
+      );
+    }
+    return { path, narHash: base32NarHash(narHash) };
+  });
+}
+
+function base32NarHash(hash: string): string {
+  const sri = /^sha256-([A-Za-z0-9+/]{43}=)$/.exec(hash);
+  return sri === null ? hash : `sha256:${toNixBase32(Buffer.from(sri[1] ?? "", "base64"))}`;
+}
 
 /** `url` with `compression=zstd` for an http(s) cache that names no compression (pure). */
 export function cacheUrlForUpload(url: string): string {
@@ -80,6 +136,21 @@ export function copiedTo(stderr: string): StorePath[] {
 function classifyCopyFailure(error: unknown, action: string): unknown {
   const stderr = nixStderr(error);
   if (stderr === undefined) return error;
+  const refused = /HTTP error (409|413)[^\n]*(?:\n+response body:\s*\n+\s*([^\n]+))?/.exec(stderr);
+  if (refused !== null) {
+    const why =
+      refused[2]?.trim() ??
+      (refused[1] === "409"
+        ? "a path is already there with other content"
+        : "over the hub's size limit or quota");
+    return new ImagelessError(
+      "failed-precondition",
+      `${action}: the cache refused an upload (HTTP ${refused[1]}): ${why}`,
+      {
+        cause: error,
+      },
+    );
+  }
   if (/HTTP error 40[13]|response code 40[13]|\b40[13]\b.*(Unauthorized|Forbidden)/i.test(stderr)) {
     return new ImagelessError(
       "unauthorized",

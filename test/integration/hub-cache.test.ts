@@ -16,7 +16,10 @@ import { registerCacheRoutes } from "../../src/hub/binary-cache/cache-service.js
 import { narInfoFingerprint, parseNarInfo } from "../../src/hub/binary-cache/narinfo.js";
 import { loadOrCreateSigningKey } from "../../src/hub/binary-cache/signing-key.js";
 import { registerGitRoutes } from "../../src/hub/git-service.js";
+import { checkUploadOutcome } from "../../src/hub-client/cache-outcome.js";
 import { createLogger } from "../../src/log/logger.js";
+import { Secret } from "../../src/log/secret.js";
+import { copyClosureTo } from "../../src/nix/copy.js";
 import { type NixStore, storeArgs } from "../../src/nix/nix-store.js";
 import { invalidPaths, realisePaths } from "../../src/nix/realise.js";
 import { runNixWithOutput } from "../../src/nix/run-nix.js";
@@ -471,6 +474,37 @@ describe("registerCacheRoutes()", () => {
     await pushEnvironment("alice", "second", [fx.packages.hello2]);
     access.environments.set("alice/second", "public");
     assert.equal((await get(`alice/${hash}.narinfo`)).status, 200);
+  });
+
+  it("issue 8.1: env push's upload reports the true outcome of each path (copied, already there, conflict)", async () => {
+    access.addMember("acme", "alice", "writer");
+    access.addMember("acme", "bob", "writer");
+    const cacheUrl = `${hub.url}/cache/acme`;
+    const as = (user: string) => ({ cacheUrl, token: new Secret(tokens[user] ?? "") });
+    const copy = async (user: string, paths: StorePath[]) => {
+      const result = await copyClosureTo(paths, {
+        to: cacheUrl,
+        token: new Secret(tokens[user] ?? ""),
+        fromStore: `local?root=${fx.buildStore.storeRoot}`,
+      });
+      return checkUploadOutcome(result.closure, result.copied, as(user));
+    };
+    assert.deepEqual(await copy("alice", [fx.packages.greeting]), { copied: 2, present: 0 });
+    assert.deepEqual(await copy("bob", [fx.packages.greeting]), { copied: 0, present: 2 });
+    // bob, a writer of acme too, put other content under hello's store path first (raw uploads).
+    const other = await fixtureUpload(fx.packages["hello-other"]);
+    const poison = other.narinfo.replace(
+      `StorePath: ${fx.packages["hello-other"]}`,
+      `StorePath: ${fx.packages.hello}`,
+    );
+    assert.equal((await put(`acme/${other.url}`, tokens["bob"], other.nar))[0], 200);
+    assert.equal((await put(`acme/${hashOf(fx.packages.hello)}.narinfo`, tokens["bob"], poison))[0], 200);
+    // Nix skips a path the cache answers for; the check after it says what is really there.
+    await assert.rejects(copy("alice", [fx.packages.hello]), {
+      name: "ImagelessError",
+      kind: "failed-precondition",
+      message: `the cache at ${cacheUrl} holds it with other content (uploaded earlier by another writer): build it from the same inputs, or push it under another owner: ${fx.packages.hello}`,
+    });
   });
 
   it("logs no token", () => {
