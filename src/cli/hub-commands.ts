@@ -3,6 +3,7 @@ import { ImagelessError } from "../errors/imageless-error.js";
 import { createUserDirect, listUsersDirect } from "../hub/accounts/bootstrap.js";
 import { type ApiTarget, callHubApi } from "../hub/api/api-call.js";
 import { loadOrCreateSigningKey } from "../hub/binary-cache/signing-key.js";
+import { DEFAULT_HUB_LIMITS, type HubLimits, parseByteSize } from "../hub/hub-limits.js";
 import { startHub } from "../hub/server.js";
 import { readCredentials, readHubUrl } from "../hub-client/credentials.js";
 import { normaliseHubUrl } from "../hub-client/hub-urls.js";
@@ -27,11 +28,21 @@ export function registerHubCommands(program: Command): void {
   storeOptions(hub.command("serve").description("serve the hub: /api/v1, /git, /cache and the web UI"))
     .option("--listen <host:port>", "address to listen on (port 0: any free port)", "127.0.0.1:7878")
     .option("--public-url <url>", "the URL clients reach this hub at")
-    .action(async (opts: StoreFlags & { listen: string; publicUrl?: string }) => {
+    .option("--max-api-body <size>", "largest JSON API request body", "64KiB")
+    .option("--max-push <size>", "largest git push (pack size)", "64MiB")
+    .option(
+      "--max-blob <size>",
+      "largest file in a pushed environment (metadata.json, manifests, locks)",
+      "8MiB",
+    )
+    .option("--max-nar <size>", "largest NAR file uploaded to the cache (and its unpacked size)", "4GiB")
+    .option("--cache-quota <size>", "NAR bytes one owner's cache namespace may hold", "50GiB")
+    .action(async (opts: StoreFlags & LimitFlags & { listen: string; publicUrl?: string }) => {
       const log = createLogger((line) => process.stderr.write(line), { component: "hub" });
       const running = await startHub({
         listen: opts.listen,
         dataDir: opts.dataDir,
+        limits: limitsOf(opts),
         ...(opts.database === undefined ? {} : { database: opts.database }),
         ...(opts.publicUrl === undefined ? {} : { publicUrl: normaliseHubUrl(opts.publicUrl) }),
         log,
@@ -152,6 +163,25 @@ export function registerHubCommands(program: Command): void {
       });
       print(`revoked token ${id}`);
     });
+}
+
+interface LimitFlags {
+  maxApiBody: string;
+  maxPush: string;
+  maxBlob: string;
+  maxNar: string;
+  cacheQuota: string;
+}
+
+function limitsOf(opts: LimitFlags): HubLimits {
+  return {
+    ...DEFAULT_HUB_LIMITS,
+    apiBodyBytes: parseByteSize(opts.maxApiBody, "--max-api-body"),
+    pushBytes: parseByteSize(opts.maxPush, "--max-push"),
+    blobBytes: parseByteSize(opts.maxBlob, "--max-blob"),
+    narBytes: parseByteSize(opts.maxNar, "--max-nar"),
+    ownerQuotaBytes: parseByteSize(opts.cacheQuota, "--cache-quota"),
+  };
 }
 
 function storeOptions(command: Command): Command {
