@@ -113,8 +113,7 @@ export function registerCacheRoutes(
 
 async function serveFile(request: FastifyRequest<{ Params: Params }>, reply: FastifyReply, c: CacheContext) {
   const { owner, file } = request.params;
-  // `/cache/nar/<file>` of the un-namespaced cache.
-  if (owner === "nar" && NAR_FILE.test(file)) return sendLine(reply, 404, PER_OWNER);
+  if (isLegacyNar(request.params)) return sendLine(reply, 404, PER_OWNER);
   if (!HANDLE_PATTERN.test(owner)) return notFound(reply);
   if (file === "nix-cache-info") return reply.type("text/x-nix-cache-info").send(CACHE_INFO);
   const hash = NARINFO_FILE.exec(file)?.[1];
@@ -177,6 +176,7 @@ async function uploadNarInfo(
   c: CacheContext,
 ) {
   const { owner, file } = request.params;
+  if (isLegacyNar(request.params)) return sendLine(reply, 404, PER_OWNER);
   const principal = await requireWriter(request, owner, c);
   const hash = NARINFO_FILE.exec(file)?.[1];
   if (hash === undefined) {
@@ -226,6 +226,11 @@ async function uploadNarInfo(
   }
   await c.namespaces.add(owner, hash, measured, nar.fileSize);
   return sendLine(reply, 200, `stored ${info.storePath} in ${owner}'s cache`);
+}
+
+/** `/cache/nar/<file>` of the un-namespaced cache (an owner named "nar" has no NAR files at its top). */
+function isLegacyNar(params: Params): boolean {
+  return params.owner === "nar" && NAR_FILE.test(params.file);
 }
 
 /** What the hub measured of `nar/<file>`, when `owner`'s namespace may use it (unpacked once per file). */
