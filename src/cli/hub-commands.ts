@@ -2,8 +2,15 @@ import { type Command, Option } from "commander";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { createUserDirect, listUsersDirect } from "../hub/accounts/bootstrap.js";
 import { type ApiTarget, callHubApi } from "../hub/api/api-call.js";
+import { collectCache } from "../hub/binary-cache/cache-gc.js";
 import { loadOrCreateSigningKey } from "../hub/binary-cache/signing-key.js";
-import { DEFAULT_HUB_LIMITS, type HubLimits, parseByteSize } from "../hub/hub-limits.js";
+import {
+  DEFAULT_HUB_LIMITS,
+  formatBytes,
+  type HubLimits,
+  parseByteSize,
+  parseDurationMs,
+} from "../hub/hub-limits.js";
 import { startHub } from "../hub/server.js";
 import { readCredentials, readHubUrl } from "../hub-client/credentials.js";
 import { normaliseHubUrl } from "../hub-client/hub-urls.js";
@@ -61,6 +68,21 @@ export function registerHubCommands(program: Command): void {
     .option("--data-dir <dir>", "the hub's data directory", DEFAULT_DATA_DIR)
     .action(async (opts: { dataDir: string }) => {
       print((await loadOrCreateSigningKey(opts.dataDir)).publicKey);
+    });
+
+  hub
+    .command("gc")
+    .description("remove cached paths no environment of their owner uses, and NAR files nothing names")
+    .option("--data-dir <dir>", "the hub's data directory", DEFAULT_DATA_DIR)
+    .option("--grace <duration>", "keep anything younger than this (uploads on their way)", "24h")
+    .action(async (opts: { dataDir: string; grace: string }) => {
+      const log = createLogger((line) => process.stderr.write(line), { component: "hub" });
+      const graceMs = parseDurationMs(opts.grace, "--grace");
+      const result = await collectCache(opts.dataDir, { graceMs, now: Date.now(), log });
+      const bytes = result.nars.reduce((sum, nar) => sum + nar.size, 0);
+      print(
+        `removed ${result.narInfos.length} cached paths and ${result.nars.length} NAR files (${formatBytes(bytes)})${result.legacy > 0 ? ` and ${result.legacy} narinfos of the un-namespaced cache` : ""}`,
+      );
     });
 
   const user = hub.command("user").description("users (on the hub's database directly)");

@@ -17,8 +17,6 @@ export interface HubLimits {
   readonly narBytes: number;
   /** The NAR bytes one owner's cache namespace may hold (`--cache-quota`). */
   readonly ownerQuotaBytes: number;
-  /** How long an upload nothing references is kept before `hub gc` removes it (`--gc-grace`), ms. */
-  readonly gcGraceMs: number;
 }
 
 const MiB = 1024 * 1024;
@@ -31,7 +29,6 @@ export const DEFAULT_HUB_LIMITS: HubLimits = Object.freeze({
   blobBytes: 8 * MiB,
   narBytes: 4 * GiB,
   ownerQuotaBytes: 50 * GiB,
-  gcGraceMs: 24 * 3600 * 1000,
 });
 
 const UNITS: Record<string, number> = {

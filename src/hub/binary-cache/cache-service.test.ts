@@ -40,7 +40,13 @@ describe("registerCacheRoutes()", () => {
   });
 
   const cases: [string, string, Record<string, string>, number, RegExp][] = [
-    ["PUT", `/cache/acme/nar/${"1".repeat(52)}.nar.zst`, {}, 401, /^uploading to acme's cache needs a token\n$/],
+    [
+      "PUT",
+      `/cache/acme/nar/${"1".repeat(52)}.nar.zst`,
+      {},
+      401,
+      /^uploading to acme's cache needs a token\n$/,
+    ],
     [
       "PUT",
       `/cache/acme/nar/${"1".repeat(52)}.nar.zst`,
@@ -63,7 +69,13 @@ describe("registerCacheRoutes()", () => {
       /not known to this hub/,
     ],
     ["GET", `/cache/acme/${"0".repeat(32)}.narinfo`, {}, 404, /^not found\n$/],
-    ["GET", `/cache/${"0".repeat(32)}.narinfo`, {}, 404, /^this hub's cache is per owner: use <hub>\/cache\/<owner>/],
+    [
+      "GET",
+      `/cache/${"0".repeat(32)}.narinfo`,
+      {},
+      404,
+      /^this hub's cache is per owner: use <hub>\/cache\/<owner>/,
+    ],
     ["PUT", `/cache/nar/${"1".repeat(52)}.nar.zst`, {}, 404, /^this hub's cache is per owner/],
     ["GET", "/cache/acme/nar/../signing-key", {}, 404, /./],
     ["GET", "/cache/acme/signing-key", {}, 404, /^not found\n$/],
