@@ -368,6 +368,7 @@ describe("registerCacheRoutes()", () => {
       URL: other.url,
       FileHash: fileOf(other.narinfo, "FileHash"),
       FileSize: fileOf(other.narinfo, "FileSize"),
+      NarSize: String(otherInfo.narSize),
     });
     assert.deepEqual(await put(`bob/${helloHash}.narinfo`, bob, narHashLie), [
       400,

@@ -46,6 +46,8 @@ import { judgeUpload } from "./upload-check.js";
 const CACHE_INFO = "StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 30\n";
 const CHALLENGE = 'Basic realm="imageless hub cache", charset="UTF-8"';
 const MAX_NARINFO_BYTES = 64 * 1024;
+/** A NAR may unpack to at most this many times --max-nar (zstd rarely passes 10× on store paths). */
+const UNPACKED_PER_FILE_BYTE = 16;
 const PER_OWNER =
   "this hub's cache is per owner: use <hub>/cache/<owner> (e.g. nix copy --to http://hub/cache/acme)";
 
@@ -189,7 +191,7 @@ async function uploadNarInfo(
   const paths = await c.namespaces.paths(owner);
   const existing = paths.get(hash)?.info;
   const narFile = info.url.slice("nar/".length);
-  const nar = existing === undefined ? await narFacts(owner, narFile, c) : undefined;
+  const nar = existing === undefined ? await narFacts(owner, narFile, info.narSize, c) : undefined;
   const verdict = judgeUpload({
     owner,
     hash,
@@ -233,18 +235,36 @@ function isLegacyNar(params: Params): boolean {
   return params.owner === "nar" && NAR_FILE.test(params.file);
 }
 
-/** What the hub measured of `nar/<file>`, when `owner`'s namespace may use it (unpacked once per file). */
-async function narFacts(owner: string, file: string, c: CacheContext) {
+/**
+ * What the hub measured of `nar/<file>`, when `owner`'s namespace may use it (unpacked once per
+ * file). Unpacking stops one byte past the NarSize the narinfo claims: a NAR that unpacks to more is
+ * wrong whatever it holds, and a small file cannot make the hub unpack terabytes.
+ */
+async function narFacts(owner: string, file: string, claimedSize: number, c: CacheContext) {
   const fileHash = NAR_FILE.exec(file)?.[1];
   if (fileHash === undefined || !(await c.namespaces.hasNar(owner, file))) return undefined;
   const fileSize = await narFileSize(c.services.dataDir, file);
   if (fileSize === undefined) return undefined;
+  const maxUnpacked = UNPACKED_PER_FILE_BYTE * c.limits.narBytes;
+  if (claimedSize > maxUnpacked)
+    throw tooLarge("the NarSize of this narinfo", claimedSize, maxUnpacked, "--max-nar");
   let unpacked = await readUnpacked(c.services.dataDir, file);
   if (unpacked === undefined) {
-    unpacked = await unpackNar(narPath(c.services.dataDir, file), {
-      maxBytes: c.limits.narBytes,
-      flag: "--max-nar",
-    });
+    try {
+      unpacked = await unpackNar(narPath(c.services.dataDir, file), {
+        maxBytes: claimedSize,
+        flag: "--max-nar",
+      });
+    } catch (error) {
+      if (!(error instanceof TooLargeError)) throw error;
+      // Larger than claimed: judgeUpload refuses the NarSize (its hash is never computed).
+      return {
+        fileHash: `sha256:${fileHash}`,
+        fileSize,
+        narHash: "sha256:(not computed)",
+        narSize: claimedSize + 1,
+      };
+    }
     await writeUnpacked(c.services.dataDir, file, unpacked);
   }
   return { fileHash: `sha256:${fileHash}`, fileSize, ...unpacked };

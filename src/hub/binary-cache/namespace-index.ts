@@ -5,7 +5,7 @@
  * the hub's own uploads update it directly.
  */
 import type { Logger } from "../../log/logger.js";
-import { namespaceStamp, readNamespace } from "./cache-files.js";
+import { namespaceStamp, narFileSize, readNamespace } from "./cache-files.js";
 import { hashPart, type NarInfo, parseNarInfo } from "./narinfo.js";
 
 /** One path of a namespace. */
@@ -73,7 +73,12 @@ export class NamespaceIndex {
 
   /** The NAR bytes `owner`'s namespace holds (each file once), uploads on their way included. */
   async usage(owner: string): Promise<number> {
-    const sizes = new Map<string, number>(this.#pending.get(owner) ?? []);
+    const pending = this.#pending.get(owner) ?? new Map<string, number>();
+    // `hub gc` removes NAR files no narinfo names: those no longer count.
+    for (const file of [...pending.keys()]) {
+      if ((await narFileSize(this.#dataDir, file)) === undefined) pending.delete(file);
+    }
+    const sizes = new Map<string, number>(pending);
     for (const path of (await this.paths(owner)).values())
       sizes.set(path.url.slice("nar/".length), path.fileSize);
     let total = 0;

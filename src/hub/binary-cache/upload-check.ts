@@ -67,11 +67,11 @@ export function judgeUpload(facts: UploadFacts): UploadVerdict {
   if (fileSize !== undefined && fileSize !== String(nar.fileSize)) {
     return invalid(`${where}: FileSize ${fileSize} does not match ${info.url} (${nar.fileSize} bytes)`);
   }
-  if (info.narHash !== nar.narHash) {
-    return invalid(`${where}: NarHash ${info.narHash} does not match the uploaded NAR (${nar.narHash})`);
-  }
   if (info.narSize !== nar.narSize) {
     return invalid(`${where}: NarSize ${info.narSize} does not match the uploaded NAR (${nar.narSize})`);
+  }
+  if (info.narHash !== nar.narHash) {
+    return invalid(`${where}: NarHash ${info.narHash} does not match the uploaded NAR (${nar.narHash})`);
   }
   const missing = info.references.find(
     (reference) => hashPart(reference) !== facts.hash && !facts.inNamespace(hashPart(reference)),
