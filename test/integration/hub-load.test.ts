@@ -85,7 +85,7 @@ describe("the hub under 200 concurrent clones and API reads", () => {
       if (answer.path === "/environments/admin/web") assert.deepEqual(answer.body, expected);
       else
         assert.deepEqual(
-          answer.body.map((g: { generation: number }) => g.generation),
+          (answer.body as { generation: number }[]).map((g) => g.generation),
           [1, 2],
         );
     }
