@@ -2,13 +2,17 @@ import { type ErrorKind, ImagelessError } from "../errors/imageless-error.js";
 import type { Secret } from "../log/secret.js";
 import {
   type Account,
+  type AuditInfo,
   type EnvironmentDetail,
   type EnvironmentSummary,
+  type GenerationDiffInfo,
   type GenerationInfo,
   type HistoryInfo,
   parseAccount,
+  parseAudit,
   parseEnvironmentDetail,
   parseEnvironmentList,
+  parseGenerationDiff,
   parseGenerations,
   parseHistory,
   parseHistoryEntry,
@@ -118,6 +122,31 @@ export class HubApiClient {
     await this.#call("PUT", `${envPath(ref)}/visibility`, `making '${display(ref)}' ${visibility}`, {
       visibility,
     });
+  }
+
+  /** What changed from generation `from` to `to` (the live one when omitted). */
+  async diff(ref: EnvRef, from: number, to?: number): Promise<GenerationDiffInfo> {
+    const q = new URLSearchParams({ from: String(from), ...(to === undefined ? {} : { to: String(to) }) });
+    const data = await this.#call(
+      "GET",
+      `${envPath(ref)}/diff?${q.toString()}`,
+      `comparing generations ${from} and ${to ?? "live"} of '${display(ref)}'`,
+    );
+    return parseGenerationDiff(data, "diff");
+  }
+
+  /** Deletes an environment: its floxmeta branch and its index row (owners only; audited). */
+  async deleteEnvironment(ref: EnvRef): Promise<void> {
+    await this.#call("DELETE", envPath(ref), `deleting '${display(ref)}'`);
+  }
+
+  /** The audit events of `owner` (owners only), oldest first. */
+  async audit(owner: string): Promise<AuditInfo[]> {
+    const q = new URLSearchParams({ owner });
+    return parseAudit(
+      await this.#call("GET", `/audit?${q.toString()}`, `reading the audit events of '${owner}'`),
+      "audit",
+    );
   }
 
   async #call(method: string, path: string, action: string, body?: unknown): Promise<unknown> {

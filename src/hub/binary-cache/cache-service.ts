@@ -20,9 +20,9 @@ import { createReadStream } from "node:fs";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ImagelessError, isErrorKind } from "../../errors/imageless-error.js";
 import type { Logger } from "../../log/logger.js";
+import { isOwner } from "../../names/environment-names.js";
 import type { HubServices, Principal } from "../access.js";
 import { ForbiddenError } from "../accounts/forbidden-error.js";
-import { HANDLE_PATTERN } from "../accounts/handle.js";
 import { DEFAULT_HUB_LIMITS, type HubLimits, TooLargeError, tooLarge } from "../hub-limits.js";
 import {
   NAR_FILE,
@@ -116,7 +116,7 @@ export function registerCacheRoutes(
 async function serveFile(request: FastifyRequest<{ Params: Params }>, reply: FastifyReply, c: CacheContext) {
   const { owner, file } = request.params;
   if (isLegacyNar(request.params)) return sendLine(reply, 404, PER_OWNER);
-  if (!HANDLE_PATTERN.test(owner)) return notFound(reply);
+  if (!isOwner(owner)) return notFound(reply);
   if (file === "nix-cache-info") return reply.type("text/x-nix-cache-info").send(CACHE_INFO);
   const hash = NARINFO_FILE.exec(file)?.[1];
   if (hash === undefined) return notFound(reply);
@@ -128,7 +128,7 @@ async function serveFile(request: FastifyRequest<{ Params: Params }>, reply: Fas
 
 async function serveNar(request: FastifyRequest<{ Params: Params }>, reply: FastifyReply, c: CacheContext) {
   const { owner, file } = request.params;
-  if (!HANDLE_PATTERN.test(owner) || !NAR_FILE.test(file)) return notFound(reply);
+  if (!isOwner(owner) || !NAR_FILE.test(file)) return notFound(reply);
   const principal = await identify(request, c);
   const naming = [...(await c.namespaces.paths(owner))]
     .filter(([, path]) => path.url === `nar/${file}`)
@@ -310,7 +310,7 @@ async function identify(request: FastifyRequest, c: CacheContext): Promise<Princ
 }
 
 async function requireWriter(request: FastifyRequest, owner: string, c: CacheContext): Promise<Principal> {
-  if (!HANDLE_PATTERN.test(owner)) {
+  if (!isOwner(owner)) {
     throw new ImagelessError("invalid-input", `cache namespace "${owner}" is not an owner name`);
   }
   const principal = await identify(request, c);
