@@ -10,8 +10,9 @@ if [ "$node_major" -lt "$need_node_major" ]; then
   exit 1
 fi
 
-# Debian's packages: the node runtime's real parts (containerd, runc, Nix) and what the tests build with.
-packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux postgresql chromium)
+# Debian's packages: the node runtime's real parts (containerd, runc, Nix), what the tests build with, and
+# zstd and xz, with which the hub unpacks uploaded NARs to check their NarHash.
+packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux postgresql chromium zstd xz-utils)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

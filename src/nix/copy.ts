@@ -133,23 +133,30 @@ export function copiedTo(stderr: string): StorePath[] {
   );
 }
 
+/**
+ * The hub's refusal of an upload for its content (409 conflict, 413 limit) as Nix 2.8 prints it —
+ * `HTTP error 409 ('Conflict')`, an indented `response body:` and the hub's line — or undefined (pure).
+ *
+ * @example
+ * cacheRefusal("… HTTP error 409 ('Conflict')\n\n   response body:\n\n   /nix/store/… exists …");
+ * // "HTTP 409: /nix/store/… exists …"
+ */
+export function cacheRefusal(stderr: string): string | undefined {
+  const match = /HTTP error (409|413)\b[^\n]*(?:\s*\n\s*response body:\s*\n\s*([^\n]+))?/.exec(stderr);
+  if (match === null) return undefined;
+  const fallback =
+    match[1] === "409" ? "a path is there already with other content" : "over the hub's size limit or quota";
+  return `HTTP ${match[1]}: ${match[2]?.trim() || fallback}`;
+}
+
 function classifyCopyFailure(error: unknown, action: string): unknown {
   const stderr = nixStderr(error);
   if (stderr === undefined) return error;
-  const refused = /HTTP error (409|413)[^\n]*(?:\n+response body:\s*\n+\s*([^\n]+))?/.exec(stderr);
-  if (refused !== null) {
-    const why =
-      refused[2]?.trim() ??
-      (refused[1] === "409"
-        ? "a path is already there with other content"
-        : "over the hub's size limit or quota");
-    return new ImagelessError(
-      "failed-precondition",
-      `${action}: the cache refused an upload (HTTP ${refused[1]}): ${why}`,
-      {
-        cause: error,
-      },
-    );
+  const refused = cacheRefusal(stderr);
+  if (refused !== undefined) {
+    return new ImagelessError("failed-precondition", `${action}: the cache refused an upload (${refused})`, {
+      cause: error,
+    });
   }
   if (/HTTP error 40[13]|response code 40[13]|\b40[13]\b.*(Unauthorized|Forbidden)/i.test(stderr)) {
     return new ImagelessError(
