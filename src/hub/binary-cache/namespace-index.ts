@@ -50,11 +50,15 @@ export class NamespaceIndex {
 
   /** Records a narinfo the hub stored in `owner`'s namespace. */
   async add(owner: string, hash: string, info: NarInfo, fileSize: number): Promise<void> {
-    const namespace = await this.#namespace(owner);
-    namespace.paths.set(hash, entryOf(info, fileSize));
-    // The hub's own write changed the directory; this index already knows what it added.
-    namespace.stamp = await namespaceStamp(this.#dataDir, owner);
     this.#pending.get(owner)?.delete(info.url.slice("nar/".length));
+    const known = this.#namespaces.get(owner);
+    // Not loaded yet: the first read loads the new file with the rest.
+    if (known === undefined) return;
+    const namespace = await known;
+    namespace.paths.set(hash, entryOf(info, fileSize));
+    // The hub's own write changed the directory; this index already knows what it added, so the
+    // next read must not load the whole namespace again (a closure of n paths would read n² files).
+    namespace.stamp = await namespaceStamp(this.#dataDir, owner);
   }
 
   /** Records a NAR file a writer of `owner` uploaded (usable by `owner`'s narinfos from now on). */
@@ -84,13 +88,6 @@ export class NamespaceIndex {
     let total = 0;
     for (const size of sizes.values()) total += size;
     return total;
-  }
-
-  async #namespace(owner: string): Promise<Namespace> {
-    await this.paths(owner);
-    const namespace = this.#namespaces.get(owner);
-    if (namespace === undefined) throw new Error(`namespace ${owner} was not loaded`);
-    return namespace;
   }
 
   async #load(owner: string, stamp: string): Promise<Namespace> {
