@@ -73,6 +73,11 @@ describe("judgeUpload()", () => {
       },
     ],
     [
+      "refuses a Compression that is not the NAR file's (nodes unpack by it)",
+      facts({ text: `${narinfo()}\nCompression: none` }),
+      { kind: "invalid", message: `${where}: Compression none does not match nar/${FILE}.nar.zst (zstd)` },
+    ],
+    [
       "refuses a FileHash that is not the NAR file's",
       facts({ nar: { ...MEASURED, fileHash: `sha256:${OTHER}` } }),
       {

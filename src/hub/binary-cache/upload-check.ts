@@ -26,6 +26,18 @@ export interface UploadFacts {
   readonly inNamespace: (hash: string) => boolean;
 }
 
+/** The `Compression:` value Nix writes for each NAR file extension (nodes unpack by this field). */
+const COMPRESSION_OF: Readonly<Record<string, string>> = {
+  "": "none",
+  zst: "zstd",
+  xz: "xz",
+  gz: "gzip",
+  br: "br",
+  bz2: "bzip2",
+  lz4: "lz4",
+  lzip: "lzip",
+};
+
 /** The verdict: store it, it is already there unchanged, or refuse (400 bad input, 409 conflict). */
 export type UploadVerdict =
   | { readonly kind: "store" }
@@ -59,6 +71,13 @@ export function judgeUpload(facts: UploadFacts): UploadVerdict {
   const nar = facts.nar;
   if (nar === undefined) {
     return invalid(`${where}: ${info.url} has not been uploaded to ${owner}'s cache: upload the nar first`);
+  }
+  const compression = info.fields.find(([key]) => key === "Compression")?.[1];
+  const expected = COMPRESSION_OF[/\.nar(?:\.([a-z0-9]+))?$/.exec(info.url)?.[1] ?? ""];
+  if (compression !== undefined && compression !== expected) {
+    return invalid(
+      `${where}: Compression ${compression} does not match ${info.url} (${expected ?? "unknown"})`,
+    );
   }
   if (info.fileHash !== undefined && info.fileHash !== nar.fileHash) {
     return invalid(`${where}: FileHash ${info.fileHash} does not match ${info.url} (${nar.fileHash})`);
