@@ -97,6 +97,32 @@ export interface AuditInfo {
   readonly detail?: string;
 }
 
+/** `GET /orgs/:org`: an organisation and its members. */
+export interface OrgInfo {
+  readonly name: string;
+  readonly members: readonly { readonly handle: string; readonly role: string }[];
+  /** The caller may manage members and machine tokens. */
+  readonly callerMayManage: boolean;
+}
+
+/** A token just created: its text is shown once, here and never again. */
+export interface CreatedToken {
+  readonly id: string;
+  readonly token: string;
+  /** ISO time; absent for machine tokens, which last until revoked. */
+  readonly expiresAt?: string;
+}
+
+/** One row of `GET /tokens` or `GET /orgs/:org/tokens` (never the token itself). */
+export interface TokenInfo {
+  readonly id: string;
+  readonly description: string;
+  readonly createdAt: string;
+  /** ISO time; absent for machine tokens. */
+  readonly expiresAt?: string;
+  readonly revoked: boolean;
+}
+
 // The parsers below check the hub's answers against docs/hub.md once, at the edge, so later code
 // holds typed values; they are lenient where the contract leaves a format open (times).
 
@@ -249,6 +275,40 @@ export function parseAudit(data: unknown, where: string): AuditInfo[] {
       action: str(o, "action", w),
       target: str(o, "target", w),
       ...optStrings(o, ["detail"]),
+    };
+  });
+}
+
+/** @throws {ImagelessError} `internal` for a malformed answer. */
+export function parseOrg(data: unknown, where: string): OrgInfo {
+  const o = record(data, where);
+  return {
+    name: str(o, "name", where),
+    members: list(o["members"] ?? [], `${where}.members`).map((member, i) => {
+      const r = record(member, `${where}.members[${i}]`);
+      return { handle: str(r, "handle", where), role: str(r, "role", where) };
+    }),
+    callerMayManage: o["callerMayManage"] === true,
+  };
+}
+
+/** @throws {ImagelessError} `internal` for a malformed answer. */
+export function parseCreatedToken(data: unknown, where: string): CreatedToken {
+  const o = record(data, where);
+  return { id: str(o, "id", where), token: str(o, "token", where), ...optStrings(o, ["expiresAt"]) };
+}
+
+/** @throws {ImagelessError} `internal` for a malformed answer. */
+export function parseTokenList(data: unknown, where: string): TokenInfo[] {
+  return list(data, where).map((item, i) => {
+    const w = `${where}[${i}]`;
+    const o = record(item, w);
+    return {
+      id: str(o, "id", w),
+      description: typeof o["description"] === "string" ? o["description"] : "",
+      createdAt: str(o, "createdAt", w),
+      ...optStrings(o, ["expiresAt"]),
+      revoked: o["revoked"] === true,
     };
   });
 }
