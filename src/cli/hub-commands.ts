@@ -42,7 +42,7 @@ export function registerHubCommands(program: Command): void {
       "largest file in a pushed environment (metadata.json, manifests, locks)",
       "8MiB",
     )
-    .option("--max-nar <size>", "largest NAR file uploaded to the cache (and its unpacked size)", "4GiB")
+    .option("--max-nar <size>", "largest NAR file uploaded to the cache (it may unpack to 16x this)", "4GiB")
     .option("--cache-quota <size>", "NAR bytes one owner's cache namespace may hold", "50GiB")
     .action(async (opts: StoreFlags & LimitFlags & { listen: string; publicUrl?: string }) => {
       const log = createLogger((line) => process.stderr.write(line), { component: "hub" });
