@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { buildEmptyImage, EMPTY_IMAGE_REF } from "../../src/image/empty-image.js";
 import { type Containerd, startContainerd } from "../harness/containerd.js";
-import { type CriClient, connectCri } from "../harness/cri-client.js";
+import { type CriClient, connectCri } from "../../src/cri/cri-client.js";
 import { helloGeneration } from "../harness/flox-envs.js";
 import { FLOX_HANDLER } from "../harness/flox-node.js";
 import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
