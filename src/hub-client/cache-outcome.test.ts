@@ -3,7 +3,11 @@ import { describe, it } from "node:test";
 import type { StorePath } from "../nix/store-path.js";
 import { judgePath } from "./cache-outcome.js";
 
-const LOCAL = { path: "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a" as StorePath, narHash: "sha256:1", narSize: 1 };
+const LOCAL = {
+  path: "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a" as StorePath,
+  narHash: "sha256:1",
+  narSize: 1,
+};
 
 describe("judgePath()", () => {
   const cases: [string, string | undefined, boolean, ReturnType<typeof judgePath>][] = [
