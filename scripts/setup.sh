@@ -11,9 +11,9 @@ if [ "$node_major" -lt "$need_node_major" ]; then
 fi
 
 # Debian's packages: the node runtime's real parts (containerd, runc, Nix), what the tests and the
-# demo build with (the demo's Redis is Debian's redis-tools, imported into the Nix store), and gcc for
-# the agent client (native/).
-packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux postgresql chromium redis-tools gcc libc6-dev)
+# demo build with (the demo's Redis is Debian's redis-tools, imported into the Nix store), gcc for the
+# agent client (native/), and zstd and xz, with which the hub unpacks uploaded NARs to check their NarHash.
+packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux postgresql chromium redis-tools gcc libc6-dev zstd xz-utils)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

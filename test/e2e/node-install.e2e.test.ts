@@ -9,9 +9,9 @@ import { cp, mkdir, readFile, readlink, symlink, writeFile } from "node:fs/promi
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { type CriClient, connectCri } from "../../src/cri/cri-client.js";
 import { buildEmptyImage, EMPTY_IMAGE_REF } from "../../src/image/empty-image.js";
 import { type Containerd, startContainerd } from "../harness/containerd.js";
-import { type CriClient, connectCri } from "../harness/cri-client.js";
 import { helloGeneration } from "../harness/flox-envs.js";
 import { FLOX_HANDLER } from "../harness/flox-node.js";
 import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
