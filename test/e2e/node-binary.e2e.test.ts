@@ -173,7 +173,8 @@ describe("the single executable on a node without Node.js", () => {
     try {
       node = await startFloxNode({
         gitUrl: `${hub.url}/git`,
-        substituter: `${hub.url}/cache`,
+        // The hub scopes its cache per owner (SPEC §10).
+        substituter: `${hub.url}/cache/${handle}`,
         fixtures: { ...fixtures, publicKey: hubKey },
         runtimeBinary: join(bin, "imageless-runc"),
         // A `node` the dispatcher fell back to would fail the start, not pass unnoticed.
