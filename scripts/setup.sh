@@ -23,6 +23,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 npm ci --no-audit --no-fund --loglevel=error
+# The single executable a node runs instead of Node.js (docs/architecture.md): 10-45 s, skipped when up to date.
+npm run build:node-binary --silent
 npm run build --silent
 # The node agent's static client (bin/imageless-agent-client), beside bin/imageless-runc.
 native/build.sh

@@ -1,7 +1,5 @@
 import { type Command, Option } from "commander";
 import { ImagelessError } from "../errors/imageless-error.js";
-import { createUserDirect, listUsersDirect } from "../hub/accounts/bootstrap.js";
-import { collectCache } from "../hub/binary-cache/cache-gc.js";
 import { loadOrCreateSigningKey } from "../hub/binary-cache/signing-key.js";
 import {
   DEFAULT_HUB_LIMITS,
@@ -10,12 +8,12 @@ import {
   parseByteSize,
   parseDurationMs,
 } from "../hub/hub-limits.js";
-import { startHub } from "../hub/server.js";
 import { HubApiClient } from "../hub-client/api-client.js";
 import { readCredentials, readHubUrl } from "../hub-client/credentials.js";
 import { normaliseHubUrl } from "../hub-client/hub-urls.js";
 import { createLogger } from "../log/logger.js";
 import { Secret } from "../log/secret.js";
+import { loadHubPart } from "./hub-parts.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/imageless-hub";
 
@@ -46,6 +44,7 @@ export function registerHubCommands(program: Command): void {
     .option("--cache-quota <size>", "NAR bytes one owner's cache namespace may hold", "50GiB")
     .action(async (opts: StoreFlags & LimitFlags & { listen: string; publicUrl?: string }) => {
       const log = createLogger((line) => process.stderr.write(line), { component: "hub" });
+      const { startHub } = await loadHubPart("hub serve", () => import("../hub/server.js"));
       const running = await startHub({
         listen: opts.listen,
         dataDir: opts.dataDir,
@@ -78,6 +77,7 @@ export function registerHubCommands(program: Command): void {
     .action(async (opts: { dataDir: string; grace: string }) => {
       const log = createLogger((line) => process.stderr.write(line), { component: "hub" });
       const graceMs = parseDurationMs(opts.grace, "--grace");
+      const { collectCache } = await import("../hub/binary-cache/cache-gc.js");
       const result = await collectCache(opts.dataDir, { graceMs, now: Date.now(), log });
       const bytes = result.nars.reduce((sum, nar) => sum + nar.size, 0);
       print(
@@ -91,6 +91,10 @@ export function registerHubCommands(program: Command): void {
   )
     .option("--admin", "make the user a hub admin", false)
     .action(async (handle: string, opts: StoreFlags & { admin: boolean }) => {
+      const { createUserDirect } = await loadHubPart(
+        "hub user create",
+        () => import("../hub/accounts/bootstrap.js"),
+      );
       const created = await createUserDirect(storeOf(opts), handle, { admin: opts.admin });
       process.stderr.write(
         `created ${created.admin ? "admin " : ""}user ${created.handle}; token ${created.tokenId} expires ${new Date(created.expiresAt).toISOString()}\n`,
@@ -98,6 +102,10 @@ export function registerHubCommands(program: Command): void {
       process.stdout.write(`${created.token.reveal()}\n`);
     });
   storeOptions(user.command("list").description("list users")).action(async (opts: StoreFlags) => {
+    const { listUsersDirect } = await loadHubPart(
+      "hub user list",
+      () => import("../hub/accounts/bootstrap.js"),
+    );
     for (const u of await listUsersDirect(storeOf(opts))) {
       process.stdout.write(
         `${u.handle}${u.admin ? "\tadmin" : ""}\tcreated ${new Date(u.createdAt).toISOString()}\n`,
