@@ -5,6 +5,9 @@
 #   IMAGELESS_HOST_ROOT     the host's / as this container sees it (default /host)
 #   IMAGELESS_BIN           the imageless CLI in this image (default: imageless on PATH)
 #   IMAGELESS_INSTALL_ARGS  extra flags for `imageless node install` (e.g. --no-restart)
+#   IMAGELESS_AGENT         1: then serve the node with the installed `imageless node agent` (the
+#                           DaemonSet sets it); otherwise stay idle
+#   IMAGELESS_AGENT_BIN     the installed CLI, a host path (default /opt/imageless/bin/imageless)
 set -eu
 set -f # IMAGELESS_INSTALL_ARGS is split on spaces, never globbed
 
@@ -17,14 +20,13 @@ imageless=${IMAGELESS_BIN:-imageless}
 # shellcheck disable=SC2086
 "$imageless" node install --host-root "$host_root" ${IMAGELESS_INSTALL_ARGS:-}
 
-# The seam for the node agent (SPEC §1): once `imageless node agent` exists, this container runs it
-# and serves the node's runtime from here. Until then it stays up (so the DaemonSet shows the node
-# as done) and exits cleanly when Kubernetes stops it.
-# (Asked through `node --help`: an unknown subcommand's --help would print the parent's help and succeed.)
-if "$imageless" node --help 2>/dev/null | grep -Eq '^  agent( |$)'; then
-  exec "$imageless" node agent
+# The node agent (SPEC §1) serves the host's runtime, so it runs in the host's root: the release just
+# installed, the host's config, state dir, store, containerd bundles and /run/imageless socket, all at
+# the paths the host's imageless-runc and shim use. Its process is this container's, stopped with it.
+if [ "${IMAGELESS_AGENT:-}" = 1 ]; then
+  exec chroot "$host_root" "${IMAGELESS_AGENT_BIN:-/opt/imageless/bin/imageless}" node agent
 fi
-echo "imageless: installed; no node agent in this build, staying idle"
+echo "imageless: installed; no node agent asked for (IMAGELESS_AGENT=1), staying idle"
 sleeper=""
 trap 'if [ -n "$sleeper" ]; then kill "$sleeper" 2>/dev/null || true; fi; exit 0' TERM INT
 while :; do

@@ -11,7 +11,9 @@
  *   "out LINE"   a line for the container's log (runc create's stderr is the container's): print it;
  * then one of
  *   "run"        the agent did its work (or reported a failed delete): exec RUNC with RUNC-ARGV;
- *   "fail MSG"   the agent wrote MSG to runc's --log already: print it and exit 1.
+ *   "fail MSG"   the agent wrote MSG to runc's --log already: print it and exit 1;
+ * any other answer (e.g. "other-config": the caller's IMAGELESS_CONFIG is not the agent's) goes back
+ * to the dispatcher, as below.
  * When the agent cannot be reached or answers nothing, the call goes back to DISPATCHER with
  * IMAGELESS_NO_AGENT=1, which does the work in-process (a pod never fails because the agent is down).
  * The wire format is read by src/agent/agent-protocol.ts.
@@ -26,7 +28,7 @@
 #include <unistd.h>
 
 /* Variables of the caller (containerd's environment) the agent must see as the wrapper would. */
-static const char *const FORWARDED[] = {"FLOX_DISABLE_METRICS", NULL};
+static const char *const FORWARDED[] = {"FLOX_DISABLE_METRICS", "IMAGELESS_CONFIG", NULL};
 
 static int write_all(int fd, const char *data, size_t length) {
   while (length > 0) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isErrorKind } from "../errors/imageless-error.js";
-import { formatAgentReply, parseAgentRequest } from "./agent-protocol.js";
+import { formatAgentReply, parseAgentRequest, servesCaller } from "./agent-protocol.js";
 
 describe("parseAgentRequest()", () => {
   it("reads the cwd, forwarded variables and every argument in order", () => {
@@ -46,4 +46,23 @@ describe("formatAgentReply()", () => {
       "out flox: [services] not started: redis\nout x y\nrun\n",
     );
   });
+});
+
+describe("servesCaller()", () => {
+  const cases: [string, string | undefined, Record<string, string>, boolean][] = [
+    ["the default config on both sides", undefined, {}, true],
+    ["the same file named by both", "/etc/i/c.toml", { IMAGELESS_CONFIG: "/etc/i/c.toml" }, true],
+    ["the same file, spelled differently", "/etc/i/c.toml", { IMAGELESS_CONFIG: "/etc/i/../i/c.toml" }, true],
+    [
+      "a caller with its own config (a test's, the demo's)",
+      undefined,
+      { IMAGELESS_CONFIG: "/tmp/d.toml" },
+      false,
+    ],
+    ["an agent on another config than the caller's default", "/tmp/a.toml", {}, false],
+  ];
+  for (const [name, agent, env, expected] of cases) {
+    it(`${expected ? "serves" : "refuses"} ${name}`, () =>
+      assert.equal(servesCaller(agent, env, "/etc/imageless/config.toml"), expected));
+  }
 });

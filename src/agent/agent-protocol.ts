@@ -4,8 +4,12 @@
  * forwarded `NAME=value`, `A` one runc argument — ended by the client closing its writing half. The
  * reply is zero or more `out <line>` lines (for the container's log: runc create's stderr is the
  * container's, and the client prints them there) and then one line: `run` (exec runc now) or
- * `fail <message>` (already written to runc's --log).
+ * `fail <message>` (already written to runc's --log). An agent serves only callers that use its own
+ * node config: to any other it answers `other-config` ({@link OTHER_CONFIG_REPLY}), and the client does
+ * the work in-process, so a second containerd on the machine (a test's, the demo's) never gets the
+ * node's agent and its config.
  */
+import { resolve } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
 import type { CallResult } from "../runc/handle-call.js";
 
@@ -19,7 +23,7 @@ export interface AgentRequest {
 }
 
 /** Variables the agent takes from a request; the client forwards the same list. */
-const FORWARDED = new Set(["FLOX_DISABLE_METRICS"]);
+const FORWARDED = new Set(["FLOX_DISABLE_METRICS", "IMAGELESS_CONFIG"]);
 
 /** Requests are a few hundred bytes; anything past this is not from our client. */
 export const MAX_REQUEST_BYTES = 1 << 20;
@@ -85,4 +89,24 @@ export function formatAgentReply(result: CallResult): string {
     return `${out.join("")}run\n`;
   }
   return `fail ${result.message.replace(/[\r\n]+/g, " ")}\n`;
+}
+
+/** The reply to a caller whose node config is not the agent's: the client then works in-process. */
+export const OTHER_CONFIG_REPLY = "other-config\n";
+
+/**
+ * Whether a request comes from a caller using the agent's own node config (pure): the config path the
+ * caller's environment names (`IMAGELESS_CONFIG`, else the default), compared as absolute paths.
+ *
+ * @example
+ * servesCaller("/etc/imageless/config.toml", {}, "/etc/imageless/config.toml"); // true
+ * servesCaller("/etc/imageless/config.toml", { IMAGELESS_CONFIG: "/tmp/demo.toml" }, "/etc/imageless/config.toml"); // false
+ */
+export function servesCaller(
+  agentConfig: string | undefined,
+  callerEnv: Readonly<Record<string, string>>,
+  defaultConfig: string,
+): boolean {
+  const callerConfig = callerEnv["IMAGELESS_CONFIG"] || defaultConfig;
+  return resolve(agentConfig || defaultConfig) === resolve(callerConfig);
 }

@@ -17,7 +17,13 @@ import { nodeStartDeps } from "../node/node-deps.js";
 import { nodeLogger } from "../node/node-log.js";
 import { parseRuncArgv } from "../runc/argv.js";
 import { type CallContext, type CallResult, handleRuncCall, reportCallFailure } from "../runc/handle-call.js";
-import { formatAgentReply, MAX_REQUEST_BYTES, parseAgentRequest } from "./agent-protocol.js";
+import {
+  formatAgentReply,
+  MAX_REQUEST_BYTES,
+  OTHER_CONFIG_REPLY,
+  parseAgentRequest,
+  servesCaller,
+} from "./agent-protocol.js";
 
 /** A running agent. */
 export interface NodeAgent {
@@ -42,7 +48,7 @@ export async function startNodeAgent(configPath: string | undefined): Promise<No
   await prepareSocketPath(socket);
   const inFlight = new Set<Promise<void>>();
   const server = createServer({ allowHalfOpen: true }, (connection) => {
-    const call = serve(connection, contexts).finally(() => inFlight.delete(call));
+    const call = serve(connection, contexts, configPath).finally(() => inFlight.delete(call));
     inFlight.add(call);
   });
   // Listen on a private name, restrict it, then rename: the socket is never reachable with wider modes.
@@ -64,7 +70,11 @@ export async function startNodeAgent(configPath: string | undefined): Promise<No
 }
 
 /** One connection: read the request to EOF, run the call, answer one line. */
-async function serve(connection: Socket, contexts: ContextCache): Promise<void> {
+async function serve(
+  connection: Socket,
+  contexts: ContextCache,
+  configPath: string | undefined,
+): Promise<void> {
   const chunks: Buffer[] = [];
   let size = 0;
   const request = await new Promise<Buffer | undefined>((resolve) => {
@@ -85,6 +95,10 @@ async function serve(connection: Socket, contexts: ContextCache): Promise<void> 
   let log: Logger | undefined;
   try {
     const parsed = parseAgentRequest(request);
+    if (!servesCaller(configPath, parsed.env, DEFAULT_CONFIG_PATH)) {
+      connection.end(OTHER_CONFIG_REPLY);
+      return;
+    }
     const ctx = await contexts.current();
     log = ctx.log;
     const invocation = parseRuncArgv(parsed.argv);

@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
-import { toNixBase32 } from "../hub/binary-cache/nix-base32.js";
 import type { Secret } from "../log/secret.js";
 import { netrcFor } from "./netrc.js";
+import { toNixBase32 } from "./nix-base32.js";
 import { nixStderr, runNixWithOutput } from "./run-nix.js";
 import { isStorePath, type StorePath } from "./store-path.js";
 

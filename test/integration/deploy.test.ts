@@ -89,7 +89,10 @@ describe("deploy/", () => {
         stdout,
         /\/etc\/containerd\/config\.toml: added the flox runtime \(backup: \/etc\/containerd\/config\.toml\.bak\.1\)\n/,
       );
-      assert.match(stdout, /imageless: installed; no node agent in this build, staying idle\n$/);
+      assert.match(
+        stdout,
+        /imageless: installed; no node agent asked for \(IMAGELESS_AGENT=1\), staying idle\n$/,
+      );
       const edited = parse(await readFile(join(host, "etc", "containerd", "config.toml"), "utf8"));
       assert.equal(
         tableAt(floxRuntimeTable(edited, 2) ?? {}, ["options"])?.["BinaryName"],
@@ -103,18 +106,21 @@ describe("deploy/", () => {
     assert.equal(await run.exited, 0);
   });
 
-  it("the entrypoint hands over to `imageless node agent` when the build has one", async () => {
-    // A fake CLI: records its arguments; knows `node agent`.
+  it("the entrypoint hands over to the installed `imageless node agent`, in the host's root, when asked", async () => {
+    // A fake CLI: records its arguments; knows `node agent`. The host root is / here (chroot / is a no-op).
     const fake = join(work, "fake-imageless");
     const calls = join(work, "calls");
     await writeFile(
       fake,
-      `#!/bin/sh\necho "$*" >> ${calls}\ncase "$*" in\n"node --help") printf '  install\\n  agent   serve the node\\n' ;;\n"node agent") echo agent serving ;;\nesac\n`,
+      `#!/bin/sh\necho "$*" >> ${calls}\ncase "$*" in\n"node agent") echo agent serving ;;\nesac\n`,
     );
     await chmod(fake, 0o755);
-    const run = startEntrypoint({ IMAGELESS_HOST_ROOT: "/host", IMAGELESS_BIN: fake }, /agent serving\n/);
+    const run = startEntrypoint(
+      { IMAGELESS_HOST_ROOT: "/", IMAGELESS_BIN: fake, IMAGELESS_AGENT: "1", IMAGELESS_AGENT_BIN: fake },
+      /agent serving\n/,
+    );
     assert.equal(await run.exited, 0);
     assert.equal(run.output().stdout, "agent serving\n");
-    assert.equal(await readFile(calls, "utf8"), "node install --host-root /host\nnode --help\nnode agent\n");
+    assert.equal(await readFile(calls, "utf8"), "node install --host-root /\nnode agent\n");
   });
 });

@@ -25,8 +25,8 @@ import { join } from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ImagelessError } from "../../errors/imageless-error.js";
+import { toNixBase32 } from "../../nix/nix-base32.js";
 import { tooLarge } from "../hub-limits.js";
-import { toNixBase32 } from "./nix-base32.js";
 
 /** `<hash>.narinfo`: 32 Nix base-32 characters. */
 export const NARINFO_FILE = /^([0-9a-df-np-sv-z]{32})\.narinfo$/;

@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { ImagelessError } from "../../errors/imageless-error.js";
+import { toNixBase32 } from "../../nix/nix-base32.js";
 import { TooLargeError } from "../hub-limits.js";
 import { unpackNar } from "./nar-unpack.js";
-import { toNixBase32 } from "./nix-base32.js";
 
 describe("unpackNar()", () => {
   let dir: string;

@@ -11,8 +11,8 @@ import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createBrotliDecompress, createGunzip } from "node:zlib";
 import { ImagelessError } from "../../errors/imageless-error.js";
+import { toNixBase32 } from "../../nix/nix-base32.js";
 import { tooLarge } from "../hub-limits.js";
-import { toNixBase32 } from "./nix-base32.js";
 
 /** What a NAR file holds once unpacked. */
 export interface UnpackedNar {

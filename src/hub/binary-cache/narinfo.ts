@@ -3,8 +3,8 @@
  * fingerprint a signature covers, and write it back with the hub's signature.
  */
 import { ImagelessError } from "../../errors/imageless-error.js";
+import { isNixSha256 } from "../../nix/nix-base32.js";
 import { isStorePath, type StorePath } from "../../nix/store-path.js";
-import { isNixSha256 } from "./nix-base32.js";
 
 /** A parsed narinfo. */
 export interface NarInfo {
