@@ -8,6 +8,7 @@ import { addGcRoot, removeGcRoot } from "../nix/gc-roots.js";
 import { withNetrc } from "../nix/netrc.js";
 import type { NixStore } from "../nix/nix-store.js";
 import { realisePaths } from "../nix/realise.js";
+import { ensureStoreReady } from "../nix/store-init.js";
 import type { NodeConfig } from "./config.js";
 import { statePaths } from "./container-state.js";
 import { resolveWithGrace } from "./offline-grace.js";
@@ -24,6 +25,33 @@ export function nodeStore(config: NodeConfig): NixStore {
     trustedPublicKeys: [...config.nix.trustedPublicKeys],
     requireSigs: config.nix.requireSigs,
   };
+}
+
+/**
+ * The substituters of a start of an environment owned by `owner`, in the order Nix tries them: the
+ * hub's cache for that owner (`<cache-url>/<owner>`, per-owner as the hub scopes it, SPEC §10) when
+ * configured, then `[nix] substituters`. Pure.
+ *
+ * @example
+ * substitutersFor("acme", { cacheUrl: "https://hub.example/cache", substituters: ["https://cache.nixos.org"] });
+ * // ["https://hub.example/cache/acme", "https://cache.nixos.org"]
+ */
+export function substitutersFor(
+  owner: string,
+  opts: { readonly cacheUrl: string; readonly substituters: readonly string[] },
+): string[] {
+  const hub =
+    opts.cacheUrl === "" ? [] : [`${opts.cacheUrl.replace(/\/+$/, "")}/${encodeURIComponent(owner)}`];
+  return [...hub, ...opts.substituters];
+}
+
+/**
+ * The URLs a pod's token may be sent to while Nix substitutes: the hub's cache only (SPEC §7: "the only
+ * substituter a pod's token is ever sent to"). The config refuses a substituter on that host, since a
+ * netrc matches hosts. Pure.
+ */
+export function tokenScope(cacheUrl: string): string[] {
+  return cacheUrl === "" ? [] : [cacheUrl];
 }
 
 /**
@@ -54,11 +82,22 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
         },
       ),
     // A pod's token also opens the hub's binary cache for its private environments (SPEC §2: every hub
-    // request made for the container), through a netrc that exists only while Nix runs.
-    realise: (paths, token) =>
-      withNetrc(store.substituters, token, (netrcFile) =>
-        realisePaths(paths, netrcFile === undefined ? store : { ...store, netrcFile }),
-      ),
+    // request made for the container), through a netrc that exists only while Nix runs and names the
+    // hub cache's host only: no other substituter ever sees it.
+    realise: async (paths, forEnv) => {
+      await ensureStoreReady(store);
+      const substituters =
+        forEnv === undefined
+          ? store.substituters
+          : substitutersFor(forEnv.owner, {
+              cacheUrl: config.floxhub.cacheUrl,
+              substituters: store.substituters,
+            });
+      const scoped = { ...store, substituters };
+      return withNetrc(tokenScope(config.floxhub.cacheUrl), forEnv?.token, (netrcFile) =>
+        realisePaths(paths, netrcFile === undefined ? scoped : { ...scoped, netrcFile }),
+      );
+    },
     buildProfile: (packages: readonly SelectedPackage[], name: string, extraFiles) =>
       buildProfile(
         {
@@ -72,7 +111,10 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
         },
         store,
       ),
-    closure: (paths) => queryClosure(paths, store),
+    closure: async (paths) => {
+      await ensureStoreReady(store);
+      return queryClosure(paths, store);
+    },
     addGcRoot: (path, link) => addGcRoot(path, link, store),
     cachedProfile: (key) => profiles.lookup(key),
     rememberProfile: (key, path) => profiles.remember(key, path),

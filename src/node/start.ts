@@ -46,10 +46,13 @@ export interface StartDeps {
   readonly system: string;
   readonly readToken: (spec: OciSpec) => Promise<Secret | undefined>;
   readonly resolve: (ref: EnvironmentRef, token: Secret | undefined) => Promise<ResolvedEnvironment>;
-  /** Makes `paths` valid in the node store; the container's token goes to the substituters with it. */
+  /**
+   * Makes `paths` valid in the node store. For an environment (`forEnv`) its owner's hub cache comes
+   * first and the container's token goes to that cache only; without it, `[nix] substituters` only.
+   */
   readonly realise: (
     paths: readonly StorePath[],
-    token?: Secret,
+    forEnv?: { readonly owner: string; readonly token: Secret | undefined },
   ) => Promise<{ substituted: readonly StorePath[] }>;
   /** Builds the profile of `packages` (their `outputs`), with generated files linked at top priority. */
   readonly buildProfile: (
@@ -130,7 +133,7 @@ export async function prepareContainer(
     cached === undefined
       ? await deps.realise(
           packages.flatMap((pkg) => Object.values(pkg.outputs)),
-          token,
+          { owner: policy.ref.owner, token },
         )
       : { substituted: [] };
   const realisedAt = deps.now();
