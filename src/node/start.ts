@@ -30,6 +30,7 @@ import type { NodeConfig } from "./config.js";
 import {
   type ActivationShell,
   type ContainerRecord,
+  claimContainer,
   saveContainerRecord,
   statePaths,
 } from "./container-state.js";
@@ -140,7 +141,9 @@ export async function prepareContainer(
 
   const storePath = cached ?? (await deps.buildProfile(packages, profileName, files));
   const paths = statePaths(deps.config.runtime.stateDir, containerId);
-  // From the first GC root on, a failed start must not leave state behind that nothing releases.
+  // From the first GC root on, a failed start must not leave state behind that nothing releases; a
+  // killed one is found by its claim (released by the caller once the spec is written) and swept.
+  await claimContainer(deps.config.runtime.stateDir, containerId);
   try {
     await deps.addGcRoot(storePath, paths.gcRoot);
     // Remembered only once a root holds it: until then the collector could take it.

@@ -4,9 +4,10 @@ import { fileURLToPath } from "node:url";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { createLogger, fileSink, type Logger } from "../log/logger.js";
 import { configPathFromEnv, loadNodeConfig, type NodeConfig } from "../node/config.js";
+import { releaseClaim } from "../node/container-state.js";
 import { prepareExec } from "../node/exec.js";
 import { nodeStartDeps, removeGcRoot } from "../node/node-deps.js";
-import { releaseContainer } from "../node/release.js";
+import { releaseContainer, sweepAbandoned } from "../node/release.js";
 import { type CreateOutcome, prepareContainer } from "../node/start.js";
 import { readSpec, writeSpec } from "../oci/bundle.js";
 import type { OciSpec } from "../oci/spec.js";
@@ -65,8 +66,13 @@ async function handle(invocation: RuncInvocation, config: NodeConfig, log: Logge
       const started = Date.now();
       let outcome: CreateOutcome;
       try {
+        // Creates killed earlier (SIGKILL, OOM) left GC roots and caches that no delete will name.
+        await sweepAbandoned({ stateDir, log, removeGcRoot });
         outcome = await prepareContainer(containerId, spec, nodeStartDeps(config, log));
-        if (outcome.kind === "flox") await writeSpec(bundle, outcome.spec);
+        if (outcome.kind === "flox") {
+          await writeSpec(bundle, outcome.spec);
+          await releaseClaim(stateDir, containerId);
+        }
       } catch (error) {
         await recordCreate(spec, config, log, {
           result: "error",
