@@ -43,6 +43,8 @@ export function statePaths(stateDir: string, containerId: string) {
     envCache: join(stateDir, "env-cache", containerId),
     /** `upper/` and `work/` of a mutable `/nix` (one file system, as overlayfs requires). */
     overlay: join(stateDir, "overlay", containerId),
+    /** `[runtime] mount = "closure"`: the `/nix` skeleton holding a mount point per closure path. */
+    closureRoot: join(stateDir, "closure-root", containerId),
     floxmetaCache: join(stateDir, "floxmeta"),
     /**
      * Exists while a create is under way, naming the process doing it (process-identity.ts). Written
@@ -97,6 +99,7 @@ export async function removeContainerRecord(stateDir: string, containerId: strin
   const paths = statePaths(stateDir, containerId);
   await rm(paths.envCache, { recursive: true, force: true });
   await rm(paths.overlay, { recursive: true, force: true });
+  await rm(paths.closureRoot, { recursive: true, force: true });
   // The record goes last: while it exists, a retried delete still knows there is something to drop.
   await rm(paths.record, { force: true });
   await rm(paths.claim, { force: true });

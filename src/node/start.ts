@@ -18,8 +18,6 @@ import type { Secret } from "../log/secret.js";
 import type { StorePath } from "../nix/store-path.js";
 import { activateProcess } from "../oci/modifiers/activate-process.js";
 import { ENV_CACHE_MOUNT_POINT, mountEnvCache } from "../oci/modifiers/env-cache.js";
-import { mountStore } from "../oci/modifiers/mount-store.js";
-import { mountStoreOverlay } from "../oci/modifiers/mount-store-overlay.js";
 import { addAnnotations } from "../oci/modifiers/record-resolution.js";
 import { applyModifiers, type OciSpec, type SpecModifier } from "../oci/spec.js";
 import { Annotation } from "../pod/annotations.js";
@@ -38,6 +36,7 @@ import { probeDevLayout } from "./dev-layout.js";
 import { profileKey } from "./profile-cache.js";
 import { dropContainerState } from "./release.js";
 import { locateBash } from "./shell.js";
+import { storeMount, storePathOf } from "./store-mount.js";
 
 /** The edges the start pipeline touches, passed in so the same code runs in the wrapper or an agent. */
 export interface StartDeps {
@@ -170,20 +169,19 @@ export async function prepareContainer(
     const cwd = typeof ociProcess.cwd === "string" ? ociProcess.cwd : "/";
     const { env } = computeActivation(activation, ociProcess.env ?? [], cwd);
     await mkdir(paths.envCache, { recursive: true, mode: 0o755 });
-    const nixDir = join(deps.config.nix.storeRoot, "nix");
-    if (policy.nixMutable) {
-      await mkdir(join(paths.overlay, "upper"), { recursive: true, mode: 0o755 });
-      await mkdir(join(paths.overlay, "work"), { recursive: true, mode: 0o700 });
-    }
+    const shellPath = shell === undefined ? undefined : storePathOf(shell.bash);
+    const nixMount = await storeMount({
+      containerId,
+      mode: deps.config.runtime.mount,
+      nixMutable: policy.nixMutable,
+      stateDir: deps.config.runtime.stateDir,
+      storeRoot: deps.config.nix.storeRoot,
+      roots: shellPath === undefined ? [storePath] : [storePath, shellPath],
+      closure: deps.closure,
+    });
 
     const modifiers: SpecModifier[] = [
-      policy.nixMutable
-        ? mountStoreOverlay({
-            lower: nixDir,
-            upper: join(paths.overlay, "upper"),
-            work: join(paths.overlay, "work"),
-          })
-        : mountStore(nixDir),
+      nixMount,
       mountEnvCache(paths.envCache),
       activateProcess(
         env,
