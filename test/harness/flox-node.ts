@@ -4,6 +4,7 @@ import { buildEmptyImage, EMPTY_IMAGE_REF } from "../../src/image/empty-image.js
 import { type Containerd, startContainerd } from "./containerd.js";
 import { type CriClient, connectCri } from "./cri-client.js";
 import { buildBusyboxImage } from "./images.js";
+import { nodeLeaks } from "./leaks.js";
 import { buildFixturePackages, type Fixtures } from "./nix-fixtures.js";
 import { repoRoot } from "./repo-root.js";
 import { makeTempDir, removeTree } from "./temp.js";
@@ -14,8 +15,10 @@ export const FLOX_HANDLER = "flox";
 export interface FloxNodeOptions {
   /** git base the node resolves environments from (file:// or http://). */
   readonly gitUrl: string;
-  /** Substituter URL; defaults to the fixtures' file:// cache. */
+  /** Substituter URL; defaults to the fixtures' file:// cache (none when `cacheUrl` is set). */
   readonly substituter?: string;
+  /** `[floxhub] cache-url`: the hub's cache base; a start of `o/n` substitutes from `<cacheUrl>/o`. */
+  readonly cacheUrl?: string;
   /** Fixture packages to trust (their cache's key); built in the node's dir when absent. */
   readonly fixtures?: Fixtures;
   /** Extra TOML appended to the node config. */
@@ -57,9 +60,16 @@ export async function startFloxNode(options: FloxNodeOptions): Promise<FloxNode>
         "[floxhub]",
         `url = "https://hub.example.invalid"`,
         `git-url = ${JSON.stringify(options.gitUrl)}`,
+        ...(options.cacheUrl === undefined ? [] : [`cache-url = ${JSON.stringify(options.cacheUrl)}`]),
         "[nix]",
         `store-root = ${JSON.stringify(storeRoot)}`,
-        `substituters = [${JSON.stringify(options.substituter ?? fixtures.cacheUrl)}]`,
+        `substituters = ${JSON.stringify(
+          options.substituter !== undefined
+            ? [options.substituter]
+            : options.cacheUrl !== undefined
+              ? []
+              : [fixtures.cacheUrl],
+        )}`,
         `trusted-public-keys = [${JSON.stringify(fixtures.publicKey)}]`,
         "[runtime]",
         `state-dir = ${JSON.stringify(stateDir)}`,
@@ -89,10 +99,16 @@ export async function startFloxNode(options: FloxNodeOptions): Promise<FloxNode>
       storeRoot,
       logDir: join(dir, "pod-logs"),
       runtimeLog: join(stateDir, "log", "runtime.jsonl"),
+      /**
+       * Removes every pod (containerd's stop does), stops containerd, then checks that nothing the
+       * node made is left (leaks.ts) and removes it all; throws, after cleaning up, when something was.
+       */
       async stop() {
         cri.close();
         await started.stop();
+        const leaks = await nodeLeaks(dir, stateDir);
         await removeTree(dir);
+        if (leaks.length > 0) throw new Error(`the node left behind:\n  ${leaks.join("\n  ")}`);
       },
     };
   } catch (error) {
