@@ -9,6 +9,7 @@ import { prepareExec } from "../node/exec.js";
 import { nodeStartDeps, removeGcRoot } from "../node/node-deps.js";
 import { releaseContainer, sweepAbandoned } from "../node/release.js";
 import { type CreateOutcome, prepareContainer } from "../node/start.js";
+import { systemErrorLine } from "../node/system-error.js";
 import { readSpec, writeSpec } from "../oci/bundle.js";
 import type { OciSpec } from "../oci/spec.js";
 import { type ContainerPolicy, parsePodPolicy } from "../pod/policy.js";
@@ -154,6 +155,8 @@ function causeChain(error: unknown): string {
 
 function userMessage(error: unknown): string {
   if (error instanceof ImagelessError) return error.message;
+  const system = systemErrorLine(error);
+  if (system !== undefined) return system;
   return `internal error: ${error instanceof Error ? error.message : String(error)}`;
 }
 

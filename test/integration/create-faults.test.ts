@@ -5,10 +5,12 @@
  * and nothing of the failed start stays on the node.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, readdir, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
 import type { NixStore } from "../../src/nix/nix-store.js";
 import { invalidPaths } from "../../src/nix/realise.js";
 import type { StorePath } from "../../src/nix/store-path.js";
@@ -20,6 +22,7 @@ import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js"
 import { startCreate, writeBundle, writeNodeConfig } from "../harness/runtime-create.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
+const execFileP = promisify(execFile);
 const ENV = { "flox.dev/environment": "acme/faults:1" };
 
 let work: string;
@@ -177,6 +180,35 @@ describe("a corrupted NAR served by the cache", () => {
       assert.deepEqual(await invalidPaths([next.storePath], good.store), []);
     } finally {
       await bad.close();
+    }
+  });
+});
+
+describe("a full disk under the state directory", () => {
+  it("fails the start in one line, and once there is room the next start works", async () => {
+    const n = await node("disk-full", fixtures.cacheUrl);
+    await mkdir(n.stateDir, { recursive: true });
+    await execFileP("mount", ["-t", "tmpfs", "-o", "size=2m", "imageless-test-full", n.stateDir]);
+    try {
+      // A first start puts the floxmeta on the node; the next ones fail later, writing their state.
+      assert.equal((await n.finish("before")).code, 0);
+      // Fill it: what is left is less than any start needs.
+      await writeFile(join(n.stateDir, "filler"), Buffer.alloc(2 * 1024 * 1024)).catch(() => undefined);
+      const failed = await n.finish("full");
+      assert.notEqual(failed.code, 0);
+      const last = JSON.parse(failed.log.trim().split("\n").at(-1) ?? "{}") as { msg?: string };
+      assert.match(
+        last.msg ?? "",
+        /^imageless: no space left on the node's disk.*: free space under \[runtime\] state-dir and \[nix\] store-root, then start the pod again/,
+      );
+      assert.ok(!(last.msg ?? "").includes("\n"));
+      await rm(join(n.stateDir, "filler"));
+      const next = await n.finish("next");
+      assert.equal(next.code, 0, next.log);
+      assert.ok(next.storePath !== undefined);
+      assert.deepEqual(await n.leftovers("full"), []);
+    } finally {
+      await execFileP("umount", ["-l", n.stateDir]).catch(() => undefined);
     }
   });
 });
