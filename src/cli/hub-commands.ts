@@ -1,9 +1,9 @@
 import { type Command, Option } from "commander";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { createUserDirect, listUsersDirect } from "../hub/accounts/bootstrap.js";
-import { type ApiTarget, callHubApi } from "../hub/api/api-call.js";
 import { loadOrCreateSigningKey } from "../hub/binary-cache/signing-key.js";
 import { startHub } from "../hub/server.js";
+import { HubApiClient } from "../hub-client/api-client.js";
 import { readCredentials, readHubUrl } from "../hub-client/credentials.js";
 import { normaliseHubUrl } from "../hub-client/hub-urls.js";
 import { createLogger } from "../log/logger.js";
@@ -74,10 +74,7 @@ export function registerHubCommands(program: Command): void {
 
   const org = hub.command("org").description("organisations (through the API, with your token)");
   apiOptions(org.command("create").argument("<name>")).action(async (name: string, opts: ApiFlags) => {
-    await callHubApi(await apiTarget(opts), "POST", "/orgs", {
-      body: { name },
-      action: `creating organisation ${name}`,
-    });
+    await (await apiClient(opts)).createOrg(name);
     print(`created organisation ${name}; you are its owner`);
   });
   apiOptions(org.command("add-member").argument("<org>").argument("<handle>"))
@@ -87,33 +84,24 @@ export function registerHubCommands(program: Command): void {
         .default("reader"),
     )
     .action(async (name: string, handle: string, opts: ApiFlags & { role: string }) => {
-      await callHubApi(await apiTarget(opts), "PUT", `/orgs/${enc(name)}/members/${enc(handle)}`, {
-        body: { role: opts.role },
-        action: `adding ${handle} to ${name}`,
-      });
+      await (await apiClient(opts)).setMember(name, handle, opts.role);
       print(`${handle} is ${opts.role} of ${name}`);
     });
   apiOptions(org.command("remove-member").argument("<org>").argument("<handle>")).action(
     async (name: string, handle: string, opts: ApiFlags) => {
-      await callHubApi(await apiTarget(opts), "DELETE", `/orgs/${enc(name)}/members/${enc(handle)}`, {
-        action: `removing ${handle} from ${name}`,
-      });
+      await (await apiClient(opts)).removeMember(name, handle);
       print(`${handle} is no longer a member of ${name}`);
     },
   );
   apiOptions(
     org.command("list").argument("[org]").description("your organisations, or the members of one"),
   ).action(async (name: string | undefined, opts: ApiFlags) => {
-    const target = await apiTarget(opts);
+    const client = await apiClient(opts);
     if (name === undefined) {
-      const me = await callHubApi(target, "GET", "/accounts/me", { action: "listing your organisations" });
-      for (const o of listField(me, "orgs")) print(`${text(o, "name")}\t${text(o, "role")}`);
+      for (const o of (await client.me()).orgs) print(`${o.name}\t${o.role}`);
       return;
     }
-    const shown = await callHubApi(target, "GET", `/orgs/${enc(name)}`, {
-      action: `listing members of ${name}`,
-    });
-    for (const m of listField(shown, "members")) print(`${text(m, "handle")}\t${text(m, "role")}`);
+    for (const m of (await client.org(name)).members) print(`${m.handle}\t${m.role}`);
   });
 
   const token = hub
@@ -123,33 +111,27 @@ export function registerHubCommands(program: Command): void {
     .option("--description <text>", "what the token is for")
     .option("--org <org>", "create a machine token of this organisation (valid until revoked)")
     .action(async (opts: ApiFlags & { description?: string; org?: string }) => {
-      const body = opts.description === undefined ? {} : { description: opts.description };
-      const created = await callHubApi(await apiTarget(opts), "POST", tokensPath(opts.org), {
-        body,
-        action: "creating a token",
+      const created = await (await apiClient(opts)).createToken({
+        ...(opts.org === undefined ? {} : { org: opts.org }),
+        ...(opts.description === undefined ? {} : { description: opts.description }),
       });
-      process.stderr.write(`created token ${text(created, "id")}\n`);
-      print(text(created, "token"));
+      process.stderr.write(`created token ${created.id}\n`);
+      print(created.token);
     });
   apiOptions(token.command("list"))
     .option("--org <org>", "list the machine tokens of this organisation")
     .action(async (opts: ApiFlags & { org?: string }) => {
-      const list = await callHubApi(await apiTarget(opts), "GET", tokensPath(opts.org), {
-        action: "listing tokens",
-      });
-      for (const t of Array.isArray(list) ? (list as unknown[]) : []) {
-        const revoked = (t as { revoked?: unknown }).revoked === true ? "\trevoked" : "";
+      for (const t of await (await apiClient(opts)).tokens(opts.org)) {
+        const revoked = t.revoked ? "\trevoked" : "";
         print(
-          `${text(t, "id")}\tcreated ${text(t, "createdAt")}\texpires ${text(t, "expiresAt") || "never"}${revoked}\t${text(t, "description")}`,
+          `${t.id}\tcreated ${t.createdAt}\texpires ${t.expiresAt ?? "never"}${revoked}\t${t.description}`,
         );
       }
     });
   apiOptions(token.command("revoke").argument("<id>"))
     .option("--org <org>", "the token is a machine token of this organisation")
     .action(async (id: string, opts: ApiFlags & { org?: string }) => {
-      await callHubApi(await apiTarget(opts), "DELETE", `${tokensPath(opts.org)}/${enc(id)}`, {
-        action: `revoking token ${id}`,
-      });
+      await (await apiClient(opts)).revokeToken(id, opts.org);
       print(`revoked token ${id}`);
     });
 }
@@ -174,8 +156,8 @@ function storeOf(opts: StoreFlags) {
   return { dataDir: opts.dataDir, ...(opts.database === undefined ? {} : { database: opts.database }) };
 }
 
-/** The hub and token to call: flags, then $IMAGELESS_HUB/$IMAGELESS_TOKEN and the credentials file. */
-async function apiTarget(opts: ApiFlags): Promise<ApiTarget> {
+/** A client of the hub with your token: flags, then $IMAGELESS_HUB/$IMAGELESS_TOKEN and the credentials file. */
+async function apiClient(opts: ApiFlags): Promise<HubApiClient> {
   const hubUrl = opts.hub ?? (await readHubUrl());
   const token = opts.token === undefined ? (await readCredentials())?.token : new Secret(opts.token);
   if (hubUrl === undefined || token === undefined) {
@@ -184,29 +166,9 @@ async function apiTarget(opts: ApiFlags): Promise<ApiTarget> {
       "no hub token: pass --hub and --token, set IMAGELESS_HUB and IMAGELESS_TOKEN, or run imageless auth login",
     );
   }
-  return { hubUrl: normaliseHubUrl(hubUrl), token };
-}
-
-function tokensPath(org: string | undefined): string {
-  return org === undefined ? "/tokens" : `/orgs/${enc(org)}/tokens`;
-}
-
-function enc(segment: string): string {
-  return encodeURIComponent(segment);
+  return new HubApiClient({ hubUrl: normaliseHubUrl(hubUrl), token });
 }
 
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
-}
-
-function listField(data: unknown, key: string): unknown[] {
-  const value =
-    typeof data === "object" && data !== null ? (data as Record<string, unknown>)[key] : undefined;
-  return Array.isArray(value) ? value : [];
-}
-
-function text(data: unknown, key: string): string {
-  const value =
-    typeof data === "object" && data !== null ? (data as Record<string, unknown>)[key] : undefined;
-  return typeof value === "string" ? value : "";
 }

@@ -1,11 +1,11 @@
 import { Command } from "commander";
 import { ImagelessError } from "../errors/imageless-error.js";
+import { VERSION } from "../version.js";
 import { registerAuthCommands } from "./auth-commands.js";
 import { registerEnvCommands } from "./env-commands.js";
 import { registerHubCommands } from "./hub-commands.js";
 import { registerImageCommands } from "./image-commands.js";
 import { registerNodeCommands } from "./node-commands.js";
-import { VERSION } from "./version.js";
 
 /**
  * `imageless`: hub, env, auth, node and image commands. Each group lives in its own module and only

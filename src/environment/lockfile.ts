@@ -1,6 +1,6 @@
 import { ImagelessError } from "../errors/imageless-error.js";
 import { isStorePath, type StorePath } from "../nix/store-path.js";
-import { manifestFromLock } from "./manifest.js";
+import { type Manifest, manifestFromObject } from "./manifest.js";
 
 /** A package from the Flox catalog (nixpkgs or a custom catalog), one system. */
 export interface CatalogPackage {
@@ -353,6 +353,16 @@ function object(value: unknown, where: string, what: string): Record<string, unk
   if (typeof value === "object" && value !== null && !Array.isArray(value))
     return value as Record<string, unknown>;
   throw new ImagelessError("invalid-input", `${where}: ${what} must be a JSON object`);
+}
+
+/**
+ * Reads the manifest Flox embeds in a lock (`manifest` key, JSON, kebab-case), with the same rules
+ * as `parseManifestToml`.
+ *
+ * @throws {ImagelessError} `invalid-input` when the embedded manifest has a field of the wrong type.
+ */
+export function manifestFromLock(lock: Lockfile): Manifest {
+  return manifestFromObject(lock.manifest, `manifest in ${lock.source}`);
 }
 
 /** V8's JSON error quotes the input, which may hold newlines: the message must stay one line. */

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { floxFixturesDir } from "../../test/harness/repo-root.js";
 import { ImagelessError } from "../errors/imageless-error.js";
-import { parseLockfile } from "./lockfile.js";
-import { manifestFromLock, parseManifestToml } from "./manifest.js";
+import { manifestFromLock, parseLockfile } from "./lockfile.js";
+import { parseManifestToml } from "./manifest.js";
 
 const ENVS = join(floxFixturesDir(), "envs");
 const read = (env: string, file: string) => readFileSync(join(ENVS, env, file), "utf8");

@@ -1,6 +1,5 @@
 import { parse as parseToml } from "smol-toml";
 import { ImagelessError } from "../errors/imageless-error.js";
-import type { Lockfile } from "./lockfile.js";
 
 /** The `[profile]` scripts, one per shell; only run for interactive shells, never for a pod's command. */
 export interface ManifestProfile {
@@ -57,16 +56,6 @@ export function parseManifestToml(text: string, source: string): Manifest {
     throw new ImagelessError("invalid-input", `${source}: not valid TOML: ${reason}`, { cause: error });
   }
   return manifestFromObject(data, source);
-}
-
-/**
- * Reads the manifest Flox embeds in a lock (`manifest` key, JSON, kebab-case), with the same rules
- * as {@link parseManifestToml}.
- *
- * @throws {ImagelessError} `invalid-input` when the embedded manifest has a field of the wrong type.
- */
-export function manifestFromLock(lock: Lockfile): Manifest {
-  return manifestFromObject(lock.manifest, `manifest in ${lock.source}`);
 }
 
 /**

@@ -1,8 +1,8 @@
 import { ImagelessError } from "../errors/imageless-error.js";
+import { parseOwner } from "../names/environment-names.js";
 
 const HOSTED_HUB = /^hub(\.[a-z0-9-]+)?\.flox\.dev$/;
 const ACCEPTED_SCHEMES = ["http:", "https:", "file:"];
-const OWNER = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
  * The git base URL for a hub, derived as Flox does: `https://hub.flox.dev` →
@@ -34,13 +34,7 @@ export function deriveGitBaseUrl(hubUrl: string, explicitGitUrl?: string): strin
  * floxmetaUrl("https://api.flox.dev/git", "acme"); // "https://api.flox.dev/git/acme/floxmeta"
  */
 export function floxmetaUrl(gitBase: string, owner: string): string {
-  if (!OWNER.test(owner)) {
-    throw new ImagelessError(
-      "invalid-input",
-      `environment owner "${owner}" is not accepted: an owner is letters, digits, ".", "_" and "-", not starting with a symbol`,
-    );
-  }
-  return `${withoutTrailingSlash(gitBase)}/${owner}/floxmeta`;
+  return `${withoutTrailingSlash(gitBase)}/${parseOwner(owner, "environment owner")}/floxmeta`;
 }
 
 function checkedUrl(value: string, what: string): URL {

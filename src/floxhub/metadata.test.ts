@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { assertSchemaRequiredFields } from "../../test/harness/floxmeta-fixture.js";
 import { floxFixturesDir } from "../../test/harness/repo-root.js";

@@ -4,7 +4,11 @@ import { join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
 import type { Logger } from "../log/logger.js";
 import { Secret } from "../log/secret.js";
-import { type EnvironmentRef, formatEnvironmentRef } from "../pod/environment-ref.js";
+import {
+  type EnvironmentRef,
+  formatEnvironmentRef,
+  parseEnvironmentName,
+} from "../names/environment-names.js";
 import { runGit } from "./git.js";
 import { floxmetaUrl } from "./git-url.js";
 import { parseGenerationsMetadata } from "./metadata.js";
@@ -35,8 +39,6 @@ export interface ResolvedEnvironment {
   readonly offline?: boolean;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
 /**
  * Resolves `owner/name[:N]` against the hub: one `ls-remote` (the per-start authorization check),
  * a fetch into the node cache only when the branch tip is not there yet, then `metadata.json` and the
@@ -54,12 +56,8 @@ export async function resolveEnvironment(
   opts: ResolveOptions,
 ): Promise<ResolvedEnvironment> {
   const display = `${ref.owner}/${ref.name}`;
-  if (!NAME.test(ref.name) || ref.name.endsWith(".lock") || ref.name.includes("..")) {
-    throw new ImagelessError(
-      "invalid-input",
-      `environment name "${ref.name}" is not accepted: a name is letters, digits, ".", "_" and "-"`,
-    );
-  }
+  // A ref built in code (not parsed from an annotation) reaches git as a branch name: check it here too.
+  parseEnvironmentName(ref.name, "environment name");
   const url = floxmetaUrl(opts.gitBase, ref.owner);
   const started = Date.now();
   const remoteTip = await lsRemote(url, ref, opts);

@@ -2,16 +2,26 @@ import { type ErrorKind, ImagelessError } from "../errors/imageless-error.js";
 import type { Secret } from "../log/secret.js";
 import {
   type Account,
+  type AuditInfo,
+  type CreatedToken,
   type EnvironmentDetail,
   type EnvironmentSummary,
+  type GenerationDiffInfo,
   type GenerationInfo,
   type HistoryInfo,
+  type OrgInfo,
   parseAccount,
+  parseAudit,
+  parseCreatedToken,
   parseEnvironmentDetail,
   parseEnvironmentList,
+  parseGenerationDiff,
   parseGenerations,
   parseHistory,
   parseHistoryEntry,
+  parseOrg,
+  parseTokenList,
+  type TokenInfo,
   type Visibility,
 } from "./api-types.js";
 import { deriveApiBaseUrl } from "./hub-urls.js";
@@ -120,6 +130,70 @@ export class HubApiClient {
     });
   }
 
+  /** What changed from generation `from` to `to` (the live one when omitted). */
+  async diff(ref: EnvRef, from: number, to?: number): Promise<GenerationDiffInfo> {
+    const q = new URLSearchParams({ from: String(from), ...(to === undefined ? {} : { to: String(to) }) });
+    const data = await this.#call(
+      "GET",
+      `${envPath(ref)}/diff?${q.toString()}`,
+      `comparing generations ${from} and ${to ?? "live"} of '${display(ref)}'`,
+    );
+    return parseGenerationDiff(data, "diff");
+  }
+
+  /** Deletes an environment: its floxmeta branch and its index row (owners only; audited). */
+  async deleteEnvironment(ref: EnvRef): Promise<void> {
+    await this.#call("DELETE", envPath(ref), `deleting '${display(ref)}'`);
+  }
+
+  /** The audit events of `owner` (owners only), oldest first. */
+  async audit(owner: string): Promise<AuditInfo[]> {
+    const q = new URLSearchParams({ owner });
+    return parseAudit(
+      await this.#call("GET", `/audit?${q.toString()}`, `reading the audit events of '${owner}'`),
+      "audit",
+    );
+  }
+
+  /** Creates an organisation; the caller becomes its owner. */
+  async createOrg(name: string): Promise<void> {
+    await this.#call("POST", "/orgs", `creating organisation ${name}`, { name });
+  }
+
+  /** An organisation and its members (members only). */
+  async org(name: string): Promise<OrgInfo> {
+    return parseOrg(await this.#call("GET", orgPath(name), `reading organisation ${name}`), "org");
+  }
+
+  /** Adds `handle` to the organisation, or changes their role (org owners only). */
+  async setMember(org: string, handle: string, role: string): Promise<void> {
+    await this.#call("PUT", `${orgPath(org)}/members/${enc(handle)}`, `adding ${handle} to ${org}`, { role });
+  }
+
+  /** Removes `handle` from the organisation (org owners only). */
+  async removeMember(org: string, handle: string): Promise<void> {
+    await this.#call("DELETE", `${orgPath(org)}/members/${enc(handle)}`, `removing ${handle} from ${org}`);
+  }
+
+  /** A new token: the caller's own (a user token), or a machine token of `org`. */
+  async createToken(opts: { org?: string; description?: string } = {}): Promise<CreatedToken> {
+    const body = opts.description === undefined ? {} : { description: opts.description };
+    return parseCreatedToken(
+      await this.#call("POST", tokensPath(opts.org), "creating a token", body),
+      "token",
+    );
+  }
+
+  /** The caller's tokens, or the machine tokens of `org`. */
+  async tokens(org?: string): Promise<TokenInfo[]> {
+    return parseTokenList(await this.#call("GET", tokensPath(org), "listing tokens"), "tokens");
+  }
+
+  /** Revokes one of the caller's tokens, or a machine token of `org`. */
+  async revokeToken(id: string, org?: string): Promise<void> {
+    await this.#call("DELETE", `${tokensPath(org)}/${enc(id)}`, `revoking token ${id}`);
+  }
+
   async #call(method: string, path: string, action: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.#token !== undefined) headers["authorization"] = `Bearer ${this.#token.reveal()}`;
@@ -189,6 +263,18 @@ export function hubErrorLine(status: number, body: string): string {
 
 function envPath(ref: EnvRef): string {
   return `/environments/${encodeURIComponent(ref.owner)}/${encodeURIComponent(ref.name)}`;
+}
+
+function orgPath(name: string): string {
+  return `/orgs/${enc(name)}`;
+}
+
+function tokensPath(org: string | undefined): string {
+  return org === undefined ? "/tokens" : `${orgPath(org)}/tokens`;
+}
+
+function enc(segment: string): string {
+  return encodeURIComponent(segment);
 }
 
 function display(ref: EnvRef): string {

@@ -43,6 +43,8 @@ export interface EnvironmentDetail {
   readonly vars: Readonly<Record<string, string>>;
   readonly hook: { readonly onActivate?: string };
   readonly profile: Readonly<Record<string, string>>;
+  /** What the caller may do with it (absent from hubs older than this field). */
+  readonly callerMay?: { readonly write: boolean; readonly administer: boolean };
 }
 
 /** One row of `GET /environments/:owner/:name/generations`. */
@@ -65,6 +67,60 @@ export interface HistoryInfo {
   readonly previousGeneration?: number;
   readonly summary?: string;
   readonly command?: readonly string[];
+}
+
+/** `GET /environments/:owner/:name/diff`: what changed from one generation to another. */
+export interface GenerationDiffInfo {
+  readonly from: number;
+  readonly to: number;
+  readonly packages: readonly {
+    readonly installId: string;
+    readonly change: "added" | "removed" | "upgraded";
+    readonly from?: string;
+    readonly to?: string;
+  }[];
+  readonly vars: readonly {
+    readonly name: string;
+    readonly change: "added" | "removed" | "changed";
+    readonly from?: string;
+    readonly to?: string;
+  }[];
+  readonly scripts: readonly { readonly script: string; readonly from?: string; readonly to?: string }[];
+}
+
+/** One row of `GET /audit?owner=`. */
+export interface AuditInfo {
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly detail?: string;
+}
+
+/** `GET /orgs/:org`: an organisation and its members. */
+export interface OrgInfo {
+  readonly name: string;
+  readonly members: readonly { readonly handle: string; readonly role: string }[];
+  /** The caller may manage members and machine tokens. */
+  readonly callerMayManage: boolean;
+}
+
+/** A token just created: its text is shown once, here and never again. */
+export interface CreatedToken {
+  readonly id: string;
+  readonly token: string;
+  /** ISO time; absent for machine tokens, which last until revoked. */
+  readonly expiresAt?: string;
+}
+
+/** One row of `GET /tokens` or `GET /orgs/:org/tokens` (never the token itself). */
+export interface TokenInfo {
+  readonly id: string;
+  readonly description: string;
+  readonly createdAt: string;
+  /** ISO time; absent for machine tokens. */
+  readonly expiresAt?: string;
+  readonly revoked: boolean;
 }
 
 // The parsers below check the hub's answers against docs/hub.md once, at the edge, so later code
@@ -122,7 +178,14 @@ export function parseEnvironmentDetail(data: unknown, where: string): Environmen
     vars: stringRecord(o["vars"] ?? {}, `${where}.vars`),
     hook: typeof onActivate === "string" ? { onActivate } : {},
     profile: stringRecord(o["profile"] ?? {}, `${where}.profile`),
+    ...callerMay(o["callerMay"], `${where}.callerMay`),
   };
+}
+
+function callerMay(value: unknown, where: string): Pick<EnvironmentDetail, "callerMay"> {
+  if (value === undefined || value === null) return {};
+  const o = record(value, where);
+  return { callerMay: { write: o["write"] === true, administer: o["administer"] === true } };
 }
 
 function parsePackage(data: unknown, where: string): PackageInfo {
@@ -174,6 +237,90 @@ export function parseHistoryEntry(data: unknown, where: string): HistoryInfo {
     ...optStrings(o, ["summary"]),
     ...(Array.isArray(command) && command.every((c) => typeof c === "string") ? { command } : {}),
   };
+}
+
+/** @throws {ImagelessError} `internal` for a malformed answer. */
+export function parseGenerationDiff(data: unknown, where: string): GenerationDiffInfo {
+  const o = record(data, where);
+  const items = (key: string) =>
+    list(o[key] ?? [], `${where}.${key}`).map((item, i) => record(item, `${where}.${key}[${i}]`));
+  return {
+    from: num(o, "from", where),
+    to: num(o, "to", where),
+    packages: items("packages").map((p, i) => ({
+      installId: str(p, "installId", `${where}.packages[${i}]`),
+      change: oneOf(p, "change", ["added", "removed", "upgraded"] as const, `${where}.packages[${i}]`),
+      ...optStrings(p, ["from", "to"]),
+    })),
+    vars: items("vars").map((v, i) => ({
+      name: str(v, "name", `${where}.vars[${i}]`),
+      change: oneOf(v, "change", ["added", "removed", "changed"] as const, `${where}.vars[${i}]`),
+      ...optStrings(v, ["from", "to"]),
+    })),
+    scripts: items("scripts").map((s, i) => ({
+      script: str(s, "script", `${where}.scripts[${i}]`),
+      ...optStrings(s, ["from", "to"]),
+    })),
+  };
+}
+
+/** @throws {ImagelessError} `internal` for a malformed answer. */
+export function parseAudit(data: unknown, where: string): AuditInfo[] {
+  return list(data, where).map((item, i) => {
+    const w = `${where}[${i}]`;
+    const o = record(item, w);
+    return {
+      at: str(o, "at", w),
+      actor: str(o, "actor", w),
+      action: str(o, "action", w),
+      target: str(o, "target", w),
+      ...optStrings(o, ["detail"]),
+    };
+  });
+}
+
+/** @throws {ImagelessError} `internal` for a malformed answer. */
+export function parseOrg(data: unknown, where: string): OrgInfo {
+  const o = record(data, where);
+  return {
+    name: str(o, "name", where),
+    members: list(o["members"] ?? [], `${where}.members`).map((member, i) => {
+      const r = record(member, `${where}.members[${i}]`);
+      return { handle: str(r, "handle", where), role: str(r, "role", where) };
+    }),
+    callerMayManage: o["callerMayManage"] === true,
+  };
+}
+
+/** @throws {ImagelessError} `internal` for a malformed answer. */
+export function parseCreatedToken(data: unknown, where: string): CreatedToken {
+  const o = record(data, where);
+  return { id: str(o, "id", where), token: str(o, "token", where), ...optStrings(o, ["expiresAt"]) };
+}
+
+/** @throws {ImagelessError} `internal` for a malformed answer. */
+export function parseTokenList(data: unknown, where: string): TokenInfo[] {
+  return list(data, where).map((item, i) => {
+    const w = `${where}[${i}]`;
+    const o = record(item, w);
+    return {
+      id: str(o, "id", w),
+      description: typeof o["description"] === "string" ? o["description"] : "",
+      createdAt: str(o, "createdAt", w),
+      ...optStrings(o, ["expiresAt"]),
+      revoked: o["revoked"] === true,
+    };
+  });
+}
+
+function oneOf<T extends string>(
+  o: Record<string, unknown>,
+  key: string,
+  values: readonly T[],
+  where: string,
+): T {
+  const v = o[key];
+  return values.find((allowed) => allowed === v) ?? bad(where, key, v);
 }
 
 function visibility(o: Record<string, unknown>, where: string): Visibility {

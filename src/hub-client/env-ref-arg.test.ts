@@ -18,7 +18,9 @@ describe("parseEnvRefArg()", () => {
     it(`refuses ${JSON.stringify(bad)}`, () => {
       assert.throws(
         () => parseEnvRefArg(bad),
-        new RegExp(`-r "${bad.replace(/\./g, "\\.")}" is not accepted: give owner/name`),
+        new RegExp(
+          `^ImagelessError: -r: cannot use ${JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: .*; accepted: "owner/name", owner `,
+        ),
       );
     });
   }

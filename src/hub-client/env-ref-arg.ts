@@ -1,7 +1,6 @@
 import { ImagelessError } from "../errors/imageless-error.js";
+import { parseEnvironmentRef, parseGeneration } from "../names/environment-names.js";
 import type { EnvRef } from "./api-client.js";
-
-const PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
  * Parses `-r owner/name` (pure).
@@ -11,22 +10,7 @@ const PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  * parseEnvRefArg("acme/web"); // { owner: "acme", name: "web" }
  */
 export function parseEnvRefArg(value: string): EnvRef {
-  const parts = value.split("/");
-  const [owner, name] = parts;
-  if (
-    parts.length !== 2 ||
-    owner === undefined ||
-    name === undefined ||
-    !PART.test(owner) ||
-    !PART.test(name) ||
-    name.endsWith(".lock") ||
-    name.includes("..")
-  ) {
-    throw new ImagelessError(
-      "invalid-input",
-      `-r "${value}" is not accepted: give owner/name, each letters, digits, ".", "_" and "-"`,
-    );
-  }
+  const { owner, name } = parseEnvironmentRef(value, "-r", { generation: false });
   return { owner, name };
 }
 
@@ -36,11 +20,7 @@ export function parseEnvRefArg(value: string): EnvRef {
  * @throws {ImagelessError} `invalid-input` for anything but an integer ≥ 1.
  */
 export function parseGenerationArg(value: string, what = "generation"): number {
-  if (/^[1-9][0-9]{0,8}$/.test(value.trim())) return Number(value.trim());
-  throw new ImagelessError(
-    "invalid-input",
-    `${what} "${value}" is not accepted: give a generation number ≥ 1`,
-  );
+  return parseGeneration(value, what);
 }
 
 /**

@@ -10,6 +10,8 @@
  * would miss a branch gets a Basic challenge first: git answers it with the user's token (Flox's
  * credential helper sends `oauth:<token>`, or `oauth:` without one, which is then served the public view).
  */
+
+import { isOwner } from "../names/environment-names.js";
 import type { Access } from "./access.js";
 import type { PushAccess } from "./push-validation.js";
 
@@ -24,7 +26,6 @@ export interface GitTarget {
 }
 
 /** Owner names as the hub accepts handles and organisation names. */
-const OWNER = /^[a-z0-9][a-z0-9_.-]{0,38}$/;
 
 /**
  * Parses a request line into a smart-HTTP target, or undefined for anything else (the dumb protocol's
@@ -37,7 +38,7 @@ const OWNER = /^[a-z0-9][a-z0-9_.-]{0,38}$/;
 export function parseGitTarget(method: string, url: string): GitTarget | undefined {
   const [path = "", query = ""] = url.split("?", 2);
   const match = /^\/git\/([^/]+)\/floxmeta\/(info\/refs|git-upload-pack|git-receive-pack)$/.exec(path);
-  if (match === null || match[1] === undefined || !OWNER.test(match[1])) return undefined;
+  if (match === null || match[1] === undefined || !isOwner(match[1])) return undefined;
   const owner = match[1];
   const pathInfo = path.slice("/git".length);
   if (match[2] === "info/refs") {

@@ -4,7 +4,7 @@
  */
 import { ImagelessError } from "../errors/imageless-error.js";
 import { type GenerationsMetadata, parseGenerationsMetadata } from "../floxhub/metadata.js";
-import { parseEnvironmentName } from "./environments/environment-name.js";
+import { parseEnvironmentName } from "../names/environment-names.js";
 
 /** One line of pre-receive's stdin: `<old-id> <new-id> <ref>`. */
 export interface RefUpdate {
@@ -63,7 +63,7 @@ export function checkRefUpdate(update: RefUpdate, access: PushAccess): PushVerdi
   const name = update.ref.slice(BRANCH_PREFIX.length);
   try {
     // The same names the API accepts, so every pushed environment can be shown and switched.
-    parseEnvironmentName(name);
+    parseEnvironmentName(name, "environment name");
   } catch (error) {
     if (error instanceof ImagelessError) return refuse(error.message);
     throw error;

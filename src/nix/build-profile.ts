@@ -1,10 +1,10 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, posix } from "node:path";
-import { describeConflict, findProfileConflicts, type PlannedPackage } from "../environment/profile-plan.js";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { listStorePathFiles } from "./list-files.js";
 import { type NixStore, storeArgs } from "./nix-store.js";
+import { describeConflict, findProfileConflicts, type PlannedPackage } from "./profile-plan.js";
 import { runNix } from "./run-nix.js";
 import { isStorePath, type StorePath } from "./store-path.js";
 

@@ -6,7 +6,7 @@ import { type ResolvedEnvironment, readCachedGeneration } from "../floxhub/resol
 import { writeFileAtomic } from "../fs/atomic-write.js";
 import type { Logger } from "../log/logger.js";
 import type { Secret } from "../log/secret.js";
-import { type EnvironmentRef, formatEnvironmentRef } from "../pod/environment-ref.js";
+import { type EnvironmentRef, formatEnvironmentRef } from "../names/environment-names.js";
 
 /**
  * What the node remembers about one (environment, token) pair after the hub authorised it: when, and

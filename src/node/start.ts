@@ -10,19 +10,24 @@ import {
   shellArgs,
   varsNeedingShell,
 } from "../environment/hook-script.js";
-import { parseLockfile, type SelectedPackage, selectPackages } from "../environment/lockfile.js";
-import { type Manifest, manifestFromLock } from "../environment/manifest.js";
+import {
+  manifestFromLock,
+  parseLockfile,
+  type SelectedPackage,
+  selectPackages,
+} from "../environment/lockfile.js";
+import type { Manifest } from "../environment/manifest.js";
 import type { ResolvedEnvironment } from "../floxhub/resolve.js";
 import type { Logger } from "../log/logger.js";
 import type { Secret } from "../log/secret.js";
+import type { EnvironmentRef } from "../names/environment-names.js";
+import { formatEnvironmentRef } from "../names/environment-names.js";
 import type { StorePath } from "../nix/store-path.js";
 import { activateProcess } from "../oci/modifiers/activate-process.js";
 import { ENV_CACHE_MOUNT_POINT, mountEnvCache } from "../oci/modifiers/env-cache.js";
 import { addAnnotations } from "../oci/modifiers/record-resolution.js";
 import { applyModifiers, type OciSpec, type SpecModifier } from "../oci/spec.js";
 import { Annotation } from "../pod/annotations.js";
-import type { EnvironmentRef } from "../pod/environment-ref.js";
-import { formatEnvironmentRef } from "../pod/environment-ref.js";
 import { type ActivateMode, type ContainerPolicy, parsePodPolicy } from "../pod/policy.js";
 import type { NodeConfig } from "./config.js";
 import {

@@ -1,6 +1,6 @@
 import { ImagelessError } from "../errors/imageless-error.js";
+import { type EnvironmentRef, parseEnvironmentRef as parseRef } from "../names/environment-names.js";
 import { Annotation, CriAnnotation, CriContainerType } from "./annotations.js";
-import type { EnvironmentRef } from "./environment-ref.js";
 
 export type ActivateMode = "run" | "dev";
 
@@ -53,35 +53,13 @@ export function parsePodPolicy(annotations: Readonly<Record<string, string>>): C
   };
 }
 
-// Owner and environment names as FloxHub accepts them: letters, digits, `-`, `_`, `.`; not starting with `.` or `-`.
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-const GENERATION = /^[1-9][0-9]*$/;
-const ACCEPTED_REF = `"owner/name" or "owner/name:N" with N a generation number ≥ 1`;
-
 /**
- * Parses `owner/name` or `owner/name:N` (N ≥ 1, decimal).
+ * Parses the `flox.dev/environment` annotation: `owner/name` or `owner/name:N` (src/names has the rule).
  *
- * @throws {ImagelessError} kind "invalid-input" naming the annotation and the value.
+ * @throws {ImagelessError} kind "invalid-input" naming the annotation, the value and what is accepted.
  */
 export function parseEnvironmentRef(value: string): EnvironmentRef {
-  const bad = (why: string): ImagelessError =>
-    new ImagelessError(
-      "invalid-input",
-      `annotation ${Annotation.environment}: cannot use ${JSON.stringify(value)}: ${why}; accepted: ${ACCEPTED_REF}`,
-    );
-  const trimmed = value.trim();
-  const slash = trimmed.indexOf("/");
-  if (slash < 0) throw bad('no "/" between owner and name');
-  const owner = trimmed.slice(0, slash);
-  const rest = trimmed.slice(slash + 1);
-  const colon = rest.indexOf(":");
-  const name = colon < 0 ? rest : rest.slice(0, colon);
-  if (!NAME.test(owner)) throw bad(`owner ${JSON.stringify(owner)} is not a valid name`);
-  if (!NAME.test(name)) throw bad(`name ${JSON.stringify(name)} is not a valid name`);
-  if (colon < 0) return { owner, name };
-  const generation = rest.slice(colon + 1);
-  if (!GENERATION.test(generation)) throw bad(`generation ${JSON.stringify(generation)} is not a number ≥ 1`);
-  return { owner, name, generation: Number(generation) };
+  return parseRef(value, `annotation ${Annotation.environment}`, { generation: true });
 }
 
 function parseActivateMode(value: string | undefined): ActivateMode {

@@ -176,53 +176,133 @@ describe("parseRuncArgv()", () => {
     it(`reads ${name}`, () => assert.deepEqual(parseRuncArgv(argv), expected));
   }
 
-  const commandForms: ReadonlyArray<readonly [string, readonly string[], Partial<RuncInvocation>]> = [
+  /** Argv after the subcommand → every field the parser reads from it (global flags and args aside). */
+  const commandForms: ReadonlyArray<
+    readonly [string, readonly string[], Omit<RuncInvocation, "global" | "args">]
+  > = [
     [
       "a bundle directory named create",
       ["create", "--bundle", "create", "id"],
       { command: "create", bundle: "create", containerId: "id" },
     ],
-    ["-b", ["create", "-b", "/b", "id"], { bundle: "/b", containerId: "id" }],
+    ["-b", ["create", "-b", "/b", "id"], { command: "create", bundle: "/b", containerId: "id" }],
     [
       "--bundle=",
       ["create", "--bundle=/b", "--pid-file=/b/init.pid", "id"],
-      { bundle: "/b", pidFile: "/b/init.pid", containerId: "id" },
+      { command: "create", bundle: "/b", pidFile: "/b/init.pid", containerId: "id" },
     ],
-    ["-bundle (one dash)", ["create", "-bundle", "/b", "id"], { bundle: "/b", containerId: "id" }],
-    ["flags after the container ID", ["delete", "id", "--force"], { containerId: "id", force: true }],
-    ["delete -f", ["delete", "-f", "id"], { containerId: "id", force: true }],
-    ["--force=false", ["delete", "--force=false", "id"], { containerId: "id", force: false }],
-    ["create without a bundle", ["create", "id"], { containerId: "id" }],
+    [
+      "-bundle (one dash)",
+      ["create", "-bundle", "/b", "id"],
+      { command: "create", bundle: "/b", containerId: "id" },
+    ],
+    [
+      "flags after the container ID",
+      ["delete", "id", "--force"],
+      { command: "delete", containerId: "id", force: true },
+    ],
+    ["delete -f", ["delete", "-f", "id"], { command: "delete", containerId: "id", force: true }],
+    [
+      "--force=false",
+      ["delete", "--force=false", "id"],
+      { command: "delete", containerId: "id", force: false },
+    ],
+    ["create without a bundle", ["create", "id"], { command: "create", containerId: "id" }],
     [
       "-p and -d for exec",
       ["exec", "-p", "/p.json", "-d", "id"],
-      { processFile: "/p.json", detach: true, containerId: "id" },
+      { command: "exec", processFile: "/p.json", detach: true, containerId: "id" },
     ],
     [
       "exec stops reading flags at the container ID",
       ["exec", "-t", "id", "sh", "--process", "x", "-d"],
-      { containerId: "id" },
+      { command: "exec", containerId: "id" },
     ],
-    ["exec with -- before the ID", ["exec", "--", "id", "ls"], { containerId: "id" }],
+    [
+      "run stops reading flags at the container ID",
+      ["run", "-b", "/b", "id", "--detach", "--bundle", "/other"],
+      { command: "run", bundle: "/b", containerId: "id" },
+    ],
+    ["exec with -- before the ID", ["exec", "--", "id", "ls"], { command: "exec", containerId: "id" }],
     [
       "an unknown flag as a boolean",
       ["create", "--new-flag", "--bundle", "/b", "id"],
-      { bundle: "/b", containerId: "id" },
+      { command: "create", bundle: "/b", containerId: "id" },
     ],
-    ["an unknown flag with =value", ["create", "--new-flag=/x", "id"], { containerId: "id" }],
+    [
+      "an unknown flag with =value",
+      ["create", "--new-flag=/x", "id"],
+      { command: "create", containerId: "id" },
+    ],
     ["a subcommand's --help", ["create", "--help"], { command: "create", help: true }],
     ["a subcommand's -h", ["delete", "-h"], { command: "delete", help: true }],
     ["a missing flag value", ["create", "--bundle"], { command: "create" }],
+    ["-f is --format for ps, not --force", ["ps", "-f", "json", "id"], { command: "ps", containerId: "id" }],
   ];
   for (const [name, argv, expected] of commandForms) {
     it(`reads ${name}`, () => {
-      const got = parseRuncArgv(argv);
-      for (const [key, value] of Object.entries(expected)) {
-        assert.deepEqual(got[key as keyof RuncInvocation], value, key);
-      }
-      assert.deepEqual(got.args, argv.slice(1));
+      assert.deepEqual(parseRuncArgv(argv), {
+        global: { systemdCgroup: false, debug: false },
+        args: argv.slice(1),
+        ...expected,
+      });
     });
   }
+
+  // Values that cannot be mistaken for flags or subcommands: what a shim passes as paths and IDs.
+  const value = fc.stringMatching(/^[A-Za-z0-9/._]{1,12}$/);
+  /** A value flag written in one of the three spellings runc accepts. */
+  const spelled = (name: string, v: string, form: number): string[] =>
+    form === 0 ? [`--${name}`, v] : form === 1 ? [`--${name}=${v}`] : [`-${name}`, v];
+
+  it("recovers the global flags, bundle, pid file and container ID of any create, in any order and spelling", () => {
+    fc.assert(
+      fc.property(
+        fc.record({ root: value, log: value, bundle: value, pidFile: value, id: value }),
+        fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 4, maxLength: 4 }),
+        fc.boolean(),
+        fc.boolean(),
+        (v, forms, systemd, pidFirst) => {
+          const flags = [
+            spelled("bundle", v.bundle, forms[2] ?? 0),
+            spelled("pid-file", v.pidFile, forms[3] ?? 0),
+          ];
+          if (pidFirst) flags.reverse();
+          const argv = [
+            ...spelled("root", v.root, forms[0] ?? 0),
+            ...spelled("log", v.log, forms[1] ?? 0),
+            ...(systemd ? ["--systemd-cgroup"] : []),
+            "create",
+            ...flags.flat(),
+            v.id,
+          ];
+          assert.deepEqual(parseRuncArgv(argv), {
+            global: { root: v.root, log: v.log, systemdCgroup: systemd, debug: false },
+            command: "create",
+            args: argv.slice(argv.indexOf("create") + 1),
+            bundle: v.bundle,
+            pidFile: v.pidFile,
+            containerId: v.id,
+          });
+        },
+      ),
+    );
+  });
+
+  it("reads nothing after exec's container ID: the tail is the process's own argv", () => {
+    const tailToken = fc.oneof(
+      value,
+      fc.constantFrom("--process", "-p", "--detach", "-d", "--pid-file", "--", "-"),
+    );
+    fc.assert(
+      fc.property(value, value, fc.array(tailToken, { maxLength: 8 }), (processFile, id, tail) => {
+        const head = ["exec", "--process", processFile, id];
+        const { args: _all, ...withTail } = parseRuncArgv([...head, ...tail]);
+        const { args: _head, ...withoutTail } = parseRuncArgv(head);
+        assert.deepEqual(withTail, withoutTail);
+      }),
+    );
+  });
 
   it("keeps every token after the subcommand verbatim and never throws", () => {
     const token = fc.oneof(

@@ -5,12 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { fixturePath } from "../../test/harness/repo-root.js";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { resolveRealRunc, runRealRunc } from "./run-runc.js";
 
-// dist/src/runc/ → repo root; the fixture is a shell script, not compiled, so it is read from the source tree.
-const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-const FAKE_RUNC = join(REPO, "test/fixtures/fake-runc.sh");
+// The fixture is a shell script, not compiled, so it is read from the source tree.
+const FAKE_RUNC = fixturePath("fake-runc.sh");
 const RUN_RUNC = fileURLToPath(new URL("./run-runc.js", import.meta.url));
 
 let dir = "";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { VERSION } from "../cli/version.js";
 import type { Logger } from "../log/logger.js";
 import type { ContainerPolicy } from "../pod/policy.js";
+import { VERSION } from "../version.js";
 import {
   buildStartEvent,
   isDisabledByEnvironment,

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { VERSION } from "../../src/cli/version.js";
+import { VERSION } from "../../src/version.js";
 import { helloGeneration } from "../harness/flox-envs.js";
 import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
 import { writeFloxmeta } from "../harness/floxmeta-fixture.js";

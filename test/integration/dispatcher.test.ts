@@ -4,10 +4,10 @@ import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { repoRoot } from "../harness/repo-root.js";
 
-// dist/test/integration/ → repo root: the scripts under test are not compiled.
-const REPO = fileURLToPath(new URL("../../../", import.meta.url));
+// The scripts under test are not compiled: read from the source tree.
+const REPO = repoRoot();
 const WRAPPER = join(REPO, "bin/imageless-runc");
 const SHIM_LAUNCHER = join(REPO, "bin/containerd-shim-flox-v2");
 const FAKE_RUNC = join(REPO, "test/fixtures/fake-runc.sh");

@@ -16,6 +16,7 @@ import { createEnvironmentIndex } from "../../src/hub/access-impl.js";
 import { openHubStore } from "../../src/hub/db/open-hub-store.js";
 import { loadOrCreateJwtSecret } from "../../src/hub/tokens/jwt-secret.js";
 import { createTokenService } from "../../src/hub/tokens/token-service.js";
+import { HubApiClient } from "../../src/hub-client/api-client.js";
 import { Secret } from "../../src/log/secret.js";
 import { assertSchemaRequiredFields, floxmetaPath, writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { type HubProcess, startHubProcess } from "../harness/hub.js";
@@ -228,7 +229,13 @@ for (const database of ["sqlite", "postgres"] as const) {
           { handle: "bob", role: "writer" },
           { handle: "carol", role: "reader" },
         ],
+        callerMayManage: false,
       });
+      assert.equal(
+        ok<{ callerMayManage: boolean }>(await api(hub, "GET", "/orgs/acme", { token: tokens["alice"] }))
+          .callerMayManage,
+        true,
+      );
       assert.match(
         errorOf(await api(hub, "GET", "/orgs/acme", { token: tokens["dave"] }), 403),
         /not a member/,
@@ -423,6 +430,8 @@ for (const database of ["sqlite", "postgres"] as const) {
         await api(hub, "GET", "/environments/alice/web?generation=2", { token: tokens["alice"] }),
       );
       assert.equal(second.liveGeneration, 3);
+      // What the caller may do, so the web UI offers only that: alice owns it; admins administer anything.
+      assert.deepEqual((live as { callerMay?: unknown }).callerMay, { write: true, administer: true });
       assert.deepEqual(second.vars, { GREETING: "hi", TARGET: "${GREETING} there" });
       assert.deepEqual(second.hook, { onActivate: "echo activated" });
       assert.deepEqual(second.profile, { common: "echo common", bash: "echo bash" });
@@ -664,6 +673,15 @@ for (const database of ["sqlite", "postgres"] as const) {
         [["acme", "api", "public"]],
       );
       assert.equal(ok<Env>(await api(hub, "GET", "/environments/acme/api")).visibility, "public");
+      const may = async (token?: string) =>
+        (
+          ok(await api(hub, "GET", "/environments/acme/api", token === undefined ? {} : { token })) as {
+            callerMay: unknown;
+          }
+        ).callerMay;
+      assert.deepEqual(await may(), { write: false, administer: false });
+      assert.deepEqual(await may(tokens["bob"]), { write: true, administer: false });
+      assert.deepEqual(await may(tokens["alice"]), { write: true, administer: true });
       assert.match(errorOf(await set("private"), 401), /needs a token/);
       assert.match(errorOf(await set("private", tokens["dave"]), 403), /only "acme" or its owners/);
       assert.match(
@@ -772,6 +790,134 @@ for (const database of ["sqlite", "postgres"] as const) {
       );
     });
 
+    it("GET …/diff lists packages added, removed and upgraded, variables and scripts between two generations", async () => {
+      const diff = (query: string, token = tokens["alice"]) =>
+        api(hub, "GET", `/environments/alice/web/diff${query}`, token === undefined ? {} : { token });
+      assert.deepEqual(ok(await diff("?from=1&to=2")), {
+        from: 1,
+        to: 2,
+        packages: [],
+        vars: [
+          { name: "GREETING", change: "added", to: "hi" },
+          { name: "TARGET", change: "added", to: "${GREETING} there" },
+        ],
+        scripts: [
+          { script: "hook.on-activate", to: "echo activated" },
+          { script: "profile.bash", to: "echo bash" },
+          { script: "profile.common", to: "echo common" },
+        ],
+      });
+      assert.deepEqual(ok(await diff("?from=3&to=1")), {
+        from: 3,
+        to: 1,
+        packages: [
+          { installId: "clang", change: "removed", from: "21.1.8" },
+          { installId: "gcc", change: "removed", from: "15.2.0" },
+          { installId: "go", change: "removed", from: "1.26.4" },
+          { installId: "hello", change: "added", to: "2.12.3" },
+        ],
+        vars: [],
+        scripts: [],
+      });
+      // Without `to`, the live generation; the typed client parses the same answer.
+      const client = new HubApiClient({ hubUrl: hub.url, token: new Secret(tokens["alice"] ?? "") });
+      const live = ok<Env>(await api(hub, "GET", "/environments/alice/web", { token: tokens["alice"] }));
+      assert.deepEqual(
+        await client.diff({ owner: "alice", name: "web" }, 1),
+        ok(await diff(`?from=1&to=${live.liveGeneration}`)),
+      );
+      assert.match(
+        errorOf(await diff("?from=0&to=1"), 400),
+        /^from "0" is not accepted: use a generation number ≥ 1$/,
+      );
+      assert.match(errorOf(await diff(""), 400), /^query parameter from is missing: use \?from=N&to=M$/);
+      assert.match(
+        errorOf(await diff("?from=1&to=9"), 404),
+        /generation 9 does not exist: its generations are 1, 2, 3/,
+      );
+      assert.match(
+        errorOf(await diff("?from=1&to=2", tokens["bob"]), 404),
+        /does not exist or "bob" may not read it/,
+      );
+      assert.match(
+        errorOf(await api(hub, "GET", "/environments/alice/web/diff?from=1&to=2"), 401),
+        /send a token/,
+      );
+    });
+
+    it("DELETE /environments/:owner/:name: owners only; removes the branch and index row; audited", async () => {
+      await writeFloxmeta(join(hub.dataDir, "git"), "alice", [
+        { name: "scratch", generations: [conformance("hello"), conformance("bash")] },
+      ]);
+      await withStore((store) => createEnvironmentIndex(store, Date.now).recordPush("alice", "scratch"));
+      const repo = floxmetaPath(join(hub.dataDir, "git"), "alice");
+      const tip = (await runGit(["--git-dir", repo, "rev-parse", "refs/heads/scratch"])).stdout
+        .toString()
+        .trim();
+      const remove = (token?: string) =>
+        api(hub, "DELETE", "/environments/alice/scratch", token === undefined ? {} : { token });
+      assert.match(errorOf(await remove(), 401), /send a token/);
+      assert.match(errorOf(await remove(tokens["bob"]), 404), /does not exist or "bob" may not read it/);
+      // A writer of acme may change acme's environments but not delete them.
+      assert.match(
+        errorOf(await api(hub, "DELETE", "/environments/acme/api", { token: tokens["bob"] }), 403),
+        /^"bob" cannot delete "acme\/api": only "acme" or its owners can$/,
+      );
+      assert.deepEqual(ok(await remove(tokens["alice"])), { owner: "alice", name: "scratch", deleted: true });
+      const branches = (
+        await runGit(["--git-dir", repo, "for-each-ref", "--format=%(refname)"])
+      ).stdout.toString();
+      assert.deepEqual(branches.trim().split("\n").sort(), ["refs/heads/notes", "refs/heads/web"]);
+      assert.equal(await withStore((store) => store.environment("alice", "scratch")), undefined);
+      assert.deepEqual(
+        ok<Env[]>(await api(hub, "GET", "/environments?owner=alice", { token: tokens["alice"] })).map(
+          (e) => e.name,
+        ),
+        ["notes", "web"],
+      );
+      assert.match(errorOf(await remove(tokens["alice"]), 404), /does not exist or "alice" may not read it/);
+      const client = new HubApiClient({ hubUrl: hub.url, token: new Secret(tokens["alice"] ?? "") });
+      const events = await client.audit("alice");
+      assert.deepEqual(
+        events.map((e) => [e.actor, e.action, e.target, e.detail]),
+        [["alice", "environment.deleted", "alice/scratch", `branch tip ${tip}, 2 generations, live 2`]],
+      );
+      assert.match(
+        errorOf(await api(hub, "GET", "/audit?owner=alice", { token: tokens["bob"] }), 403),
+        /only "alice" or its owners/,
+      );
+      assert.match(
+        errorOf(await api(hub, "GET", "/audit", { token: tokens["alice"] }), 400),
+        /owner is missing/,
+      );
+      assert.match(
+        hub.log(),
+        /"event":"hub\.environment\.deleted"[^\n]*"env":"alice\/scratch"[^\n]*"by":"alice"/,
+      );
+      // The name is free again: a new push makes a new, private environment.
+      await writeFloxmeta(join(hub.dataDir, "git"), "alice", [
+        { name: "scratch", generations: [conformance("hello")] },
+      ]);
+      await withStore((store) => createEnvironmentIndex(store, Date.now).recordPush("alice", "scratch"));
+      assert.equal(
+        ok<Env>(await api(hub, "GET", "/environments/alice/scratch", { token: tokens["alice"] }))
+          .totalGenerations,
+        1,
+      );
+      await new HubApiClient({ hubUrl: hub.url, token: new Secret(hub.adminToken) }).deleteEnvironment({
+        owner: "alice",
+        name: "scratch",
+      });
+      assert.equal((await client.audit("alice")).at(-1)?.actor, "admin");
+      // An index row whose branch is gone (a failure between the two steps) is removed by deleting again.
+      await withStore((store) => createEnvironmentIndex(store, Date.now).recordPush("alice", "ghost"));
+      ok(await api(hub, "DELETE", "/environments/alice/ghost", { token: tokens["alice"] }));
+      assert.equal(
+        (await client.audit("alice")).at(-1)?.detail,
+        "index row only (its branch was already gone)",
+      );
+    });
+
     it("tokens exist only as SHA-256 hashes: not in the database, not in the log", async () => {
       assert.ok(issued.length >= 8);
       const rows = await withStore(async () => {
@@ -783,7 +929,14 @@ for (const database of ["sqlite", "postgres"] as const) {
             : openPostgresDriver(databaseUrl);
         try {
           const all: unknown[] = [];
-          for (const table of ["accounts", "memberships", "tokens", "environments", "schema_migrations"]) {
+          for (const table of [
+            "accounts",
+            "memberships",
+            "tokens",
+            "environments",
+            "audit_events",
+            "schema_migrations",
+          ]) {
             all.push(...(await driver.all(`SELECT * FROM ${table}`)));
           }
           return JSON.stringify(all);

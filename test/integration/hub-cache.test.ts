@@ -16,7 +16,7 @@ import { loadOrCreateSigningKey } from "../../src/hub/binary-cache/signing-key.j
 import { registerGitRoutes } from "../../src/hub/git-service.js";
 import { createLogger } from "../../src/log/logger.js";
 import { type NixStore, storeArgs } from "../../src/nix/nix-store.js";
-import { invalidPaths, realisePaths } from "../../src/nix/realise.js";
+import { invalidPaths, type RealiseResult, realisePaths } from "../../src/nix/realise.js";
 import { runNix } from "../../src/nix/run-nix.js";
 import type { StorePath } from "../../src/nix/store-path.js";
 import { floxmetaPath, writeFloxmeta } from "../harness/floxmeta-fixture.js";
@@ -45,22 +45,20 @@ async function netrc(token: string | undefined): Promise<string | undefined> {
 }
 
 /**
- * Runs `fn` with Nix reading `netrcFile` (NIX_CONFIG: realisePaths takes its settings from the store
- * and the environment; the node runtime is to pass `--option netrc-file` itself).
+ * Realises `paths` into `store` as a node would, with `netrcFile` giving the token (the node passes it
+ * as `--option netrc-file`). Nix keeps fetched narinfo in a disk cache under XDG_CACHE_HOME; each call
+ * is a separate node unless it names the cache of an earlier one.
  */
-async function withNetrc<T>(
+async function realiseAs(
   netrcFile: string | undefined,
-  fn: () => Promise<T>,
+  paths: StorePath[],
+  store: NixStore,
   narinfoCache = `node-${storeCount++}`,
-): Promise<T> {
-  process.env["NIX_CONFIG"] = netrcFile === undefined ? "" : `netrc-file = ${netrcFile}`;
-  // Nix keeps fetched narinfo in a disk cache under XDG_CACHE_HOME; each call is a separate node
-  // unless it names the cache of an earlier one.
+): Promise<RealiseResult> {
   process.env["XDG_CACHE_HOME"] = join(work, "xdg", narinfoCache);
   try {
-    return await fn();
+    return await realisePaths(paths, netrcFile === undefined ? store : { ...store, netrcFile });
   } finally {
-    delete process.env["NIX_CONFIG"];
     delete process.env["XDG_CACHE_HOME"];
   }
 }
@@ -192,7 +190,7 @@ describe("registerCacheRoutes()", () => {
     assert.equal((await get(`${hash}.narinfo`, tokens["alice"])).status, 404);
     const store = hubStore();
     await assert.rejects(
-      withNetrc(await netrc(tokens["alice"]), () => realisePaths([fx.packages.hello], store)),
+      realiseAs(await netrc(tokens["alice"]), [fx.packages.hello], store),
       (error: unknown) => isErrorKind(error, "not-found"),
     );
   });
@@ -201,24 +199,21 @@ describe("registerCacheRoutes()", () => {
     await pushEnvironment("alice", "web", [fx.packages.hello]);
     const own = hubStore();
     const started = Date.now();
-    const { substituted } = await withNetrc(await netrc(tokens["alice"]), () =>
-      realisePaths([fx.packages.hello], own),
-    );
+    const { substituted } = await realiseAs(await netrc(tokens["alice"]), [fx.packages.hello], own);
     process.stderr.write(`# realise of hello (+busybox) from the hub took ${Date.now() - started} ms\n`);
     assert.deepEqual([...substituted].sort(), [fx.packages.busybox, fx.packages.hello].sort());
     assert.deepEqual(await invalidPaths([fx.packages.hello, fx.packages.busybox], own), []);
 
     for (const token of [undefined, tokens["bob"]]) {
       const store = hubStore();
-      await assert.rejects(
-        withNetrc(await netrc(token), () => realisePaths([fx.packages.hello], store)),
-        (error: unknown) => isErrorKind(error, "not-found"),
+      await assert.rejects(realiseAs(await netrc(token), [fx.packages.hello], store), (error: unknown) =>
+        isErrorKind(error, "not-found"),
       );
     }
     // A node whose narinfo cache already holds the path (another pod fetched it) still gets no nar.
     const shared = hubStore();
     await assert.rejects(
-      withNetrc(await netrc(tokens["bob"]), () => realisePaths([fx.packages.hello], shared), "alice-node"),
+      realiseAs(await netrc(tokens["bob"]), [fx.packages.hello], shared, "alice-node"),
       (error: unknown) => isErrorKind(error, "not-found") || /build of .* failed/.test(String(error)),
     );
     const busybox = fx.packages.busybox.slice("/nix/store/".length, "/nix/store/".length + 32);
@@ -255,20 +250,19 @@ describe("registerCacheRoutes()", () => {
   it("substitutes a public environment's closure anonymously", async () => {
     access.environments.set("alice/web", "public");
     const store = hubStore();
-    await withNetrc(undefined, () => realisePaths([fx.packages.hello], store));
+    await realiseAs(undefined, [fx.packages.hello], store);
     assert.deepEqual(await invalidPaths([fx.packages.hello], store), []);
   });
 
   it("is refused by a node that does not trust the hub's key, and the hub's signature replaces the uploader's", async () => {
     const store = hubStore([fx.publicKey]);
-    await assert.rejects(
-      withNetrc(undefined, () => realisePaths([fx.packages.hello], store)),
-      (error: unknown) => isErrorKind(error, "failed-precondition"),
+    await assert.rejects(realiseAs(undefined, [fx.packages.hello], store), (error: unknown) =>
+      isErrorKind(error, "failed-precondition"),
     );
     // `unsigned` had no signature when uploaded; once an environment locks it, the hub's makes it valid.
     await pushEnvironment("alice", "tools", [fx.packages.unsigned]);
     const own = hubStore();
-    await withNetrc(await netrc(tokens["alice"]), () => realisePaths([fx.packages.unsigned], own));
+    await realiseAs(await netrc(tokens["alice"]), [fx.packages.unsigned], own);
     assert.deepEqual(await invalidPaths([fx.packages.unsigned], own), []);
   });
 
@@ -332,13 +326,12 @@ describe("the cache in a real hub process (imageless hub serve)", () => {
       token: users["alice"],
     });
     const own = hubStore([key], real.url);
-    await withNetrc(await netrc(users["alice"]), () => realisePaths([fx.packages.greeting], own));
+    await realiseAs(await netrc(users["alice"]), [fx.packages.greeting], own);
     assert.deepEqual(await invalidPaths([fx.packages.greeting, fx.packages.busybox], own), []);
     for (const token of [undefined, users["bob"]]) {
       const store = hubStore([key], real.url);
-      await assert.rejects(
-        withNetrc(await netrc(token), () => realisePaths([fx.packages.greeting], store)),
-        (error: unknown) => isErrorKind(error, "not-found"),
+      await assert.rejects(realiseAs(await netrc(token), [fx.packages.greeting], store), (error: unknown) =>
+        isErrorKind(error, "not-found"),
       );
     }
     const made = await fetch(`${real.url}/api/v1/environments/alice/greet/visibility`, {
@@ -348,7 +341,7 @@ describe("the cache in a real hub process (imageless hub serve)", () => {
     });
     assert.ok(made.ok, await made.text());
     const anonymous = hubStore([key], real.url);
-    await withNetrc(undefined, () => realisePaths([fx.packages.greeting], anonymous));
+    await realiseAs(undefined, [fx.packages.greeting], anonymous);
     assert.deepEqual(await invalidPaths([fx.packages.greeting], anonymous), []);
     for (const token of Object.values(users)) assert.ok(!real.log().includes(token));
   });

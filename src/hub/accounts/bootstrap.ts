@@ -1,9 +1,9 @@
 import type { Secret } from "../../log/secret.js";
+import { parseOwner } from "../../names/environment-names.js";
 import type { AccountRecord } from "../db/hub-store.js";
 import { type HubStoreOptions, openHubStore } from "../db/open-hub-store.js";
 import { loadOrCreateJwtSecret } from "../tokens/jwt-secret.js";
 import { createTokenService } from "../tokens/token-service.js";
-import { parseHandle } from "./handle.js";
 
 /** A user created on the hub's database directly, with their first token. */
 export interface BootstrappedUser {
@@ -28,7 +28,7 @@ export async function createUserDirect(
   handle: string,
   opts: { admin: boolean; now?: () => number },
 ): Promise<BootstrappedUser> {
-  const valid = parseHandle(handle, "handle");
+  const valid = parseOwner(handle, "handle");
   const now = opts.now ?? Date.now;
   const store = await openHubStore(where);
   try {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { ImagelessError } from "../../errors/imageless-error.js";
-import { parseHandle } from "../accounts/handle.js";
+import { parseOwner } from "../../names/environment-names.js";
 import type { TokenRecord } from "../db/hub-store.js";
 import type { ApiDeps } from "./api-deps.js";
 import { requireAdmin, requireCaller, requireUser } from "./caller.js";
@@ -24,7 +24,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ApiDeps): void
   app.post("/users", async (request, reply) => {
     requireAdmin(await identify(request.headers.authorization), "create users");
     const body = bodyObject(request.body);
-    const handle = parseHandle(body["handle"], "handle");
+    const handle = parseOwner(body["handle"], "handle");
     const user = await store.createUser(handle, optionalBoolean(body["admin"], "admin"), deps.now());
     deps.log.info("hub.user.created", { handle: user.handle, admin: user.admin });
     return reply.code(201).send({ handle: user.handle });

@@ -1,65 +1,36 @@
 import type { FastifyInstance } from "fastify";
 import { ImagelessError } from "../../errors/imageless-error.js";
 import type { GenerationsMetadata } from "../../floxhub/metadata.js";
+import { parseOwner } from "../../names/environment-names.js";
 import type { Access } from "../access.js";
-import { parseHandle } from "../accounts/handle.js";
 import { environmentAccessFor, mayAdminister } from "../accounts/permissions.js";
 import type { Role } from "../accounts/role.js";
 import type { EnvironmentRecord } from "../db/hub-store.js";
-import { parseEnvironmentName } from "../environments/environment-name.js";
 import { readEnvironmentState, readGeneration } from "../environments/environment-reader.js";
 import {
   generationRows,
+  generationView,
   historyRow,
   historyRows,
-  packageRows,
   rollbackTarget,
 } from "../environments/environment-view.js";
 import { floxmetaRepo } from "../environments/floxmeta-reader.js";
 import { switchGeneration } from "../environments/switch-generation.js";
-import type { Caller } from "../tokens/token-service.js";
 import type { ApiDeps } from "./api-deps.js";
 import { refusal } from "./caller.js";
+import { type EnvParams, type OpenEnvironment, openEnvironmentWithBranch } from "./open-environment.js";
 import { bodyObject, parseGeneration, parseVisibility } from "./request-input.js";
-
-type EnvParams = { Params: { owner: string; name: string } };
 
 /** `/environments/…`: list, show, generations, history, switch, rollback, visibility (docs/hub.md). */
 export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { store, access } = deps;
 
-  /** The environment, after checking the caller may `need` it; its git state when it has a branch. */
-  const open = async (
-    authorization: string | undefined,
-    params: EnvParams["Params"],
-    need: "read" | "write",
-  ) => {
-    const owner = parseHandle(params.owner, "owner");
-    const name = parseEnvironmentName(params.name);
-    const ref = `${owner}/${name}`;
-    const caller = await access.identify(authorization);
-    const [record, role] = await Promise.all([store.environment(owner, name), access.roleIn(caller, owner)]);
-    const may =
-      record === undefined
-        ? "none"
-        : environmentAccessFor({ principal: caller, owner, visibility: record.visibility, role });
-    if (record === undefined || may === "none") throw unseen(caller, ref);
-    if (need === "write" && may !== "write") {
-      throw refusal(
-        caller,
-        (who) => `"${who}" cannot change "${ref}": it needs the writer or owner role in "${owner}"`,
-      );
-    }
-    const repo = floxmetaRepo(deps.dataDir, owner);
-    const state = await readEnvironmentState(repo, name, { ref, cache: deps.cache });
-    if (state === undefined)
-      throw new ImagelessError("not-found", `environment "${ref}" has no floxmeta branch on this hub`);
-    return { caller, role, record, repo, ref, state, owner, name };
-  };
+  const open = (authorization: string | undefined, params: EnvParams["Params"], need: "read" | "write") =>
+    openEnvironmentWithBranch(deps, authorization, params, need);
 
   app.get<{ Querystring: Record<string, string | undefined> }>("/environments", async (request) => {
     const owner =
-      request.query["owner"] === undefined ? undefined : parseHandle(request.query["owner"], "owner");
+      request.query["owner"] === undefined ? undefined : parseOwner(request.query["owner"], "owner");
     const visibility =
       request.query["visibility"] === undefined
         ? undefined
@@ -111,10 +82,8 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
       return {
         ...summary(env.record, env.state.meta),
         generation,
-        packages: packageRows(content.lock, content.manifest),
-        vars: content.manifest.vars,
-        hook: content.manifest.hook,
-        profile: content.manifest.profile,
+        ...generationView(content),
+        callerMay: callerMay(env),
       };
     },
   );
@@ -184,6 +153,21 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
   });
 }
 
+/** What the caller may do with the environment, so a UI offers only what the hub would allow (pure). */
+function callerMay(env: Pick<OpenEnvironment, "caller" | "owner" | "role" | "record">) {
+  const principal = env.caller;
+  const access = environmentAccessFor({
+    principal,
+    owner: env.owner,
+    visibility: env.record.visibility,
+    role: env.role,
+  });
+  return {
+    write: access === "write",
+    administer: mayAdminister({ principal, owner: env.owner, role: env.role }),
+  };
+}
+
 /** The list/show fields every environment answer starts with. */
 function summary(env: EnvironmentRecord, meta: GenerationsMetadata | undefined) {
   return {
@@ -193,21 +177,4 @@ function summary(env: EnvironmentRecord, meta: GenerationsMetadata | undefined) 
     ...(meta?.liveGeneration === undefined ? {} : { liveGeneration: meta.liveGeneration }),
     totalGenerations: meta?.generations.length ?? 0,
   };
-}
-
-/**
- * The error for an environment the caller may not see: the same whether it is private or absent, so
- * names of private environments do not leak. Anonymous callers are told a token may help (401).
- */
-function unseen(caller: Caller | undefined, ref: string): ImagelessError {
-  if (caller === undefined) {
-    return new ImagelessError(
-      "unauthorized",
-      `environment "${ref}" is not public or does not exist: send a token that may read it`,
-    );
-  }
-  return new ImagelessError(
-    "not-found",
-    `environment "${ref}" does not exist or "${caller.name}" may not read it`,
-  );
 }

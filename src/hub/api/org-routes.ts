@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { ImagelessError } from "../../errors/imageless-error.js";
+import { parseOwner } from "../../names/environment-names.js";
 import { ForbiddenError } from "../accounts/forbidden-error.js";
-import { parseHandle } from "../accounts/handle.js";
 import { lastOwnerProblem, mayAdminister } from "../accounts/permissions.js";
 import { parseRole } from "../accounts/role.js";
 import type { AccountRecord } from "../db/hub-store.js";
@@ -33,7 +33,7 @@ export function registerOrgRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.post("/orgs", async (request, reply) => {
     const user = requireUser(await access.identify(request.headers.authorization), "create organisations");
-    const name = parseHandle(bodyObject(request.body)["name"], "organisation name");
+    const name = parseOwner(bodyObject(request.body)["name"], "organisation name");
     const org = await store.createOrg(name, user.accountId, deps.now());
     deps.log.info("hub.org.created", { org: org.handle, owner: user.name });
     return reply.code(201).send({ name: org.handle });
@@ -42,10 +42,15 @@ export function registerOrgRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get<OrgParams>("/orgs/:org", async (request) => {
     const caller = requireCaller(await access.identify(request.headers.authorization));
     const org = await findOrg(deps, request.params.org);
-    const member =
-      caller.name === org.handle || caller.admin || (await access.roleIn(caller, org.handle)) !== undefined;
+    const role = await access.roleIn(caller, org.handle);
+    const member = caller.name === org.handle || caller.admin || role !== undefined;
     if (!member) throw new ForbiddenError(`"${caller.name}" is not a member of organisation "${org.handle}"`);
-    return { name: org.handle, members: await store.membersOf(org.id) };
+    return {
+      name: org.handle,
+      members: await store.membersOf(org.id),
+      // So a UI offers member and token management only to those the hub lets do it.
+      callerMayManage: mayAdminister({ principal: caller, owner: org.handle, role }),
+    };
   });
 
   app.put<MemberParams>("/orgs/:org/members/:handle", async (request) => {
@@ -134,13 +139,13 @@ export function registerOrgRoutes(app: FastifyInstance, deps: ApiDeps): void {
 }
 
 async function findOrg(deps: ApiDeps, name: string): Promise<AccountRecord> {
-  const org = await deps.store.accountByHandle(parseHandle(name, "organisation name"));
+  const org = await deps.store.accountByHandle(parseOwner(name, "organisation name"));
   if (org?.kind !== "org") throw new ImagelessError("not-found", `organisation "${name}" does not exist`);
   return org;
 }
 
 async function findUser(deps: ApiDeps, handle: string): Promise<AccountRecord> {
-  const user = await deps.store.accountByHandle(parseHandle(handle, "handle"));
+  const user = await deps.store.accountByHandle(parseOwner(handle, "handle"));
   if (user?.kind !== "user") throw new ImagelessError("not-found", `user "${handle}" does not exist`);
   return user;
 }

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import { registerAccountRoutes } from "./account-routes.js";
 import type { ApiDeps } from "./api-deps.js";
+import { registerAuditRoutes } from "./audit-routes.js";
+import { registerEnvironmentDeleteRoute } from "./environment-delete-route.js";
+import { registerEnvironmentDiffRoute } from "./environment-diff-route.js";
 import { registerEnvironmentRoutes } from "./environment-routes.js";
 import { errorReply } from "./http-errors.js";
 import { registerOrgRoutes } from "./org-routes.js";
@@ -33,6 +36,9 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
       registerAccountRoutes(api, deps);
       registerOrgRoutes(api, deps);
       registerEnvironmentRoutes(api, deps);
+      registerEnvironmentDiffRoute(api, deps);
+      registerEnvironmentDeleteRoute(api, deps);
+      registerAuditRoutes(api, deps);
     },
     { prefix: "/api/v1" },
   );

@@ -32,6 +32,22 @@ export interface EnvironmentRecord {
   readonly updatedAt: number;
 }
 
+/** A recorded change that outlives what it changed (docs/hub.md, "Audit"). */
+export interface AuditEvent {
+  /** Unix milliseconds. */
+  readonly at: number;
+  /** The handle of who did it. */
+  readonly actor: string;
+  /** What was done, e.g. `environment.deleted`. */
+  readonly action: string;
+  /** The account whose thing it was: who may read the event. */
+  readonly owner: string;
+  /** What it was done to, e.g. `acme/web`. */
+  readonly target: string;
+  /** One line of detail, e.g. the branch tip that was removed. */
+  readonly detail?: string;
+}
+
 /** A token to store: its hash, never its text. */
 export interface NewToken extends Omit<TokenRecord, "revokedAt"> {
   /** Lowercase hex SHA-256 of the token text. */
@@ -70,6 +86,13 @@ export interface HubStore {
   listEnvironments(): Promise<EnvironmentRecord[]>;
   /** False when the environment is not in the index. */
   setVisibility(owner: string, name: string, visibility: Visibility, now: number): Promise<boolean>;
+  /**
+   * Removes the environment from the index and records `audit`, in one transaction; false (and no
+   * event) when it was not in the index.
+   */
+  deleteEnvironment(owner: string, name: string, audit: AuditEvent): Promise<boolean>;
+  /** The audit events of `owner`'s things, oldest first. */
+  auditEvents(owner: string): Promise<AuditEvent[]>;
 
   close(): Promise<void>;
 }

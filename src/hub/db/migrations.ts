@@ -35,6 +35,19 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        updated_at BIGINT NOT NULL,
        PRIMARY KEY (owner, name))`,
   ],
+  [
+    // Changes whose own record goes away with them (a deleted environment takes its floxmeta history
+    // along), kept so an owner can still see who did it and when.
+    `CREATE TABLE audit_events (
+       id TEXT PRIMARY KEY,
+       at BIGINT NOT NULL,
+       actor TEXT NOT NULL,
+       action TEXT NOT NULL,
+       owner TEXT NOT NULL,
+       target TEXT NOT NULL,
+       detail TEXT)`,
+    "CREATE INDEX audit_events_owner ON audit_events (owner, at)",
+  ],
 ];
 
 /**

@@ -72,4 +72,21 @@ describe("createSqlHubStore() on SQLite", () => {
     });
     assert.equal(await store.setVisibility("acme", "nope", "public", 13), false);
   });
+
+  it("deleteEnvironment() removes the index row and records the event together, once", async () => {
+    await store.recordPush("acme", "gone", 20);
+    const event = {
+      at: 21,
+      actor: "alice",
+      action: "environment.deleted",
+      owner: "acme",
+      target: "acme/gone",
+      detail: "tip abc",
+    };
+    assert.equal(await store.deleteEnvironment("acme", "gone", event), true);
+    assert.equal(await store.environment("acme", "gone"), undefined);
+    assert.equal(await store.deleteEnvironment("acme", "gone", { ...event, at: 22 }), false);
+    assert.deepEqual(await store.auditEvents("acme"), [event]);
+    assert.deepEqual(await store.auditEvents("alice"), []);
+  });
 });

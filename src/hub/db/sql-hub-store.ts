@@ -2,7 +2,14 @@ import { randomUUID } from "node:crypto";
 import { ImagelessError } from "../../errors/imageless-error.js";
 import type { Visibility } from "../access.js";
 import { parseRole, type Role } from "../accounts/role.js";
-import type { AccountRecord, EnvironmentRecord, HubStore, NewToken, TokenRecord } from "./hub-store.js";
+import type {
+  AccountRecord,
+  AuditEvent,
+  EnvironmentRecord,
+  HubStore,
+  NewToken,
+  TokenRecord,
+} from "./hub-store.js";
 import { isUniqueViolation, type SqlDriver, type SqlExecutor, type SqlRow } from "./sql-driver.js";
 
 /**
@@ -102,6 +109,26 @@ export function createSqlHubStore(db: SqlDriver): HubStore {
         owner,
         name,
       ])) > 0,
+    deleteEnvironment: (owner, name, audit) =>
+      db.transaction(async (tx) => {
+        const removed = await tx.run("DELETE FROM environments WHERE owner = ? AND name = ?", [owner, name]);
+        if (removed === 0) return false;
+        await tx.run(
+          "INSERT INTO audit_events (id, at, actor, action, owner, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          [
+            `aud_${randomUUID()}`,
+            audit.at,
+            audit.actor,
+            audit.action,
+            audit.owner,
+            audit.target,
+            audit.detail ?? null,
+          ],
+        );
+        return true;
+      }),
+    auditEvents: async (owner) =>
+      (await db.all("SELECT * FROM audit_events WHERE owner = ? ORDER BY at, id", [owner])).map(auditEvent),
 
     close: () => db.close(),
   };
@@ -173,6 +200,18 @@ function environment(r: SqlRow): EnvironmentRecord {
     visibility,
     createdAt: int(r["created_at"]),
     updatedAt: int(r["updated_at"]),
+  };
+}
+
+function auditEvent(r: SqlRow): AuditEvent {
+  const detail = r["detail"];
+  return {
+    at: int(r["at"]),
+    actor: text(r["actor"]),
+    action: text(r["action"]),
+    owner: text(r["owner"]),
+    target: text(r["target"]),
+    ...(typeof detail === "string" ? { detail } : {}),
   };
 }
 

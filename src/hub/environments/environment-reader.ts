@@ -1,5 +1,5 @@
-import { type Lockfile, parseLockfile } from "../../environment/lockfile.js";
-import { type Manifest, manifestFromLock, parseManifestToml } from "../../environment/manifest.js";
+import { type Lockfile, manifestFromLock, parseLockfile } from "../../environment/lockfile.js";
+import { type Manifest, parseManifestToml } from "../../environment/manifest.js";
 import { ImagelessError } from "../../errors/imageless-error.js";
 import { type GenerationsMetadata, parseGenerationsMetadata } from "../../floxhub/metadata.js";
 import type { CommitCache } from "./commit-cache.js";

@@ -36,7 +36,25 @@ export interface HistoryRow {
   readonly command?: readonly string[];
 }
 
+/** One generation's content as the API shows it (and as two generations are compared). */
+export interface GenerationView {
+  readonly packages: readonly PackageRow[];
+  readonly vars: Readonly<Record<string, string>>;
+  readonly hook: { readonly onActivate?: string };
+  readonly profile: Readonly<Record<string, string | undefined>>;
+}
+
 const DEFAULT_PRIORITY = 5;
+
+/** A generation's manifest and lock as the API shows them (pure). */
+export function generationView(content: { manifest: Manifest; lock?: Lockfile | undefined }): GenerationView {
+  return {
+    packages: packageRows(content.lock, content.manifest),
+    vars: content.manifest.vars,
+    hook: content.manifest.hook,
+    profile: { ...content.manifest.profile },
+  };
+}
 
 /**
  * The packages of a generation (pure): from the lock when there is one (versions and store paths

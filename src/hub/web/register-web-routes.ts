@@ -10,11 +10,16 @@ interface Asset {
   readonly type: string;
 }
 
-/** The UI's files and where they are served: the page at `/`, its script and style under `/web/`. */
+/** The UI's files and where they are served: the page at `/`, its modules and style under `/web/`. */
 export const WEB_ASSETS: readonly Asset[] = [
   { path: "/", file: "index.html", type: "text/html; charset=utf-8" },
   { path: "/web/app.js", file: "app.js", type: "text/javascript; charset=utf-8" },
   { path: "/web/app.css", file: "app.css", type: "text/css; charset=utf-8" },
+  ...["api.js", "dom.js", "list-page.js", "env-page.js", "diff-page.js", "org-page.js"].map((file) => ({
+    path: `/web/${file}`,
+    file,
+    type: "text/javascript; charset=utf-8",
+  })),
 ];
 
 // The page runs only its own script and talks only to this hub; values are put in as text. A token in
