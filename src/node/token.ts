@@ -12,17 +12,25 @@ export const TOKEN_MOUNT_DIR = "/var/run/secrets/flox.dev";
 export const TOKEN_FILE_NAME = "floxhub-token";
 
 /**
- * The host file holding the pod's token: the source of a mount at the token directory (plus the file
- * name), or of a file mount at the token file itself. Pure.
+ * Where the pod's token is on the host: `file`, and `root`, the mount's source, which every link on
+ * the way to it must stay inside (for a file mount the file itself). From a mount at the token
+ * directory (plus the file name), or a file mount at the token file. Pure.
  */
-export function podTokenSource(spec: OciSpec): string | undefined {
+export function podTokenMount(spec: OciSpec): { file: string; root: string } | undefined {
   for (const mount of spec.mounts ?? []) {
     if (typeof mount.source !== "string") continue;
     const destination = mount.destination.replace(/\/+$/, "");
-    if (destination === TOKEN_MOUNT_DIR) return join(mount.source, TOKEN_FILE_NAME);
-    if (destination === `${TOKEN_MOUNT_DIR}/${TOKEN_FILE_NAME}`) return mount.source;
+    if (destination === TOKEN_MOUNT_DIR)
+      return { file: join(mount.source, TOKEN_FILE_NAME), root: mount.source };
+    if (destination === `${TOKEN_MOUNT_DIR}/${TOKEN_FILE_NAME}`)
+      return { file: mount.source, root: mount.source };
   }
   return undefined;
+}
+
+/** The host file holding the pod's token (see {@link podTokenMount}). Pure. */
+export function podTokenSource(spec: OciSpec): string | undefined {
+  return podTokenMount(spec)?.file;
 }
 
 /** A token file larger than this is not a token (FloxHub's are well under 2 KiB): it is refused unread. */
@@ -47,14 +55,15 @@ export async function readToken(
   nodeTokenFile: string,
   now: number = Date.now(),
 ): Promise<Secret | undefined> {
-  const podSource = podTokenSource(spec);
+  const pod = podTokenMount(spec);
+  const podSource = pod?.file;
   const path = podSource ?? (nodeTokenFile === "" ? undefined : nodeTokenFile);
   if (path === undefined) return undefined;
   const origin =
     podSource === undefined ? "the node token file [floxhub] token-file" : `the pod's ${TOKEN_MOUNT_DIR}`;
   const text = await readTokenFile(path, {
     origin,
-    within: podSource === undefined ? undefined : podTokenRoot(spec),
+    within: pod?.root,
   });
   const value = text.trim();
   if (value === "") return undefined;
@@ -73,20 +82,6 @@ export async function readToken(
     podSource === undefined ? `the node token file ${path}` : `the pod's secret ${TOKEN_FILE_NAME}`,
   );
   return token;
-}
-
-/**
- * The host directory every link of the pod's token file must stay inside: the directory mount's
- * source, or for a file mount the file itself (it may not be a link at all). Pure.
- */
-export function podTokenRoot(spec: OciSpec): string | undefined {
-  for (const mount of spec.mounts ?? []) {
-    if (typeof mount.source !== "string") continue;
-    const destination = mount.destination.replace(/\/+$/, "");
-    if (destination === TOKEN_MOUNT_DIR) return mount.source;
-    if (destination === `${TOKEN_MOUNT_DIR}/${TOKEN_FILE_NAME}`) return mount.source;
-  }
-  return undefined;
 }
 
 /**
