@@ -10,8 +10,10 @@ if [ "$node_major" -lt "$need_node_major" ]; then
   exit 1
 fi
 
-# Debian's packages: the node runtime's real parts (containerd, runc, Nix) and what the tests build with.
-packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux postgresql chromium)
+# Debian's packages: the node runtime's real parts (containerd, runc, Nix), what the tests and the
+# demo build with (the demo's Redis is Debian's redis-tools, imported into the Nix store), and gcc for
+# the agent client (native/).
+packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux postgresql chromium redis-tools gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -22,3 +24,5 @@ fi
 
 npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
+# The node agent's static client (bin/imageless-agent-client), beside bin/imageless-runc.
+native/build.sh

@@ -11,6 +11,7 @@ import {
   formatHistory,
   formatPull,
   formatPush,
+  formatPushProgress,
   formatSwitch,
 } from "../hub-client/format.js";
 import { loadSession } from "../hub-client/session.js";
@@ -47,6 +48,10 @@ export function registerEnvCommands(program: Command): void {
           timestamp: Math.floor(Date.now() / 1000),
           command: ["imageless", ...process.argv.slice(2)],
           localSystem: nixSystem(),
+          // Progress goes to a person only: stderr on a terminal, never with --json.
+          ...(f.json !== true && process.stderr.isTTY
+            ? { onProgress: (event) => process.stderr.write(`${formatPushProgress(event)}\n`) }
+            : {}),
         });
         print(f, result, formatPush);
       },

@@ -6,9 +6,10 @@ import { registerEnvCommands } from "./env-commands.js";
 import { registerHubCommands } from "./hub-commands.js";
 import { registerImageCommands } from "./image-commands.js";
 import { registerNodeCommands } from "./node-commands.js";
+import { registerPodCommands } from "./pod-commands.js";
 
 /**
- * `imageless`: hub, env, auth, node and image commands. Each group lives in its own module and only
+ * `imageless`: hub, env, auth, node, image and pod commands. Each group lives in its own module and only
  * parses flags, calls one library function and prints; errors map to exit codes here, once.
  */
 const program = new Command("imageless")
@@ -21,6 +22,7 @@ registerAuthCommands(program);
 registerHubCommands(program);
 registerNodeCommands(program);
 registerImageCommands(program);
+registerPodCommands(program);
 
 /** Exit codes by error kind: scripts can tell "fix your input" from "try again later". */
 const EXIT_CODES: Record<string, number> = {

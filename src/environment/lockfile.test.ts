@@ -197,6 +197,61 @@ describe("selectPackages()", () => {
     );
   });
 
+  // builder.pl: a manifest with `version = 1` links every output except `stubs`; outputs_to_install at
+  // the package's priority, each other output at 1000 × priority + a counter running over the lock.
+  it("links every output but stubs for a version 1 manifest, the others at 1000 × priority + n", () => {
+    const bash = JSON.parse(readFileSync(join(ENVS, "bash_v1_10_0_default", "manifest.lock"), "utf8"));
+    const x86 = bash.packages.filter((p: { system: string }) => p.system === "x86_64-linux");
+    const [entry] = x86;
+    const packages = [
+      { ...entry, outputs: { ...entry.outputs, stubs: storePath("bash-stubs") } },
+      { ...entry, install_id: "bash2", priority: 3 },
+    ];
+    const lock = parseLockfile(
+      lockText(packages, {
+        version: 1,
+        install: { bash: { "pkg-path": "bash" }, bash2: { "pkg-path": "bash" } },
+      }),
+      "v1.lock",
+    );
+    const [first, second] = selectPackages(lock, "x86_64-linux");
+    assert.deepEqual(Object.keys(first?.outputs ?? {}), ["debug", "dev", "doc", "info", "man", "out"]);
+    assert.deepEqual(first?.outputPriorities, { debug: 5000, dev: 5001, doc: 5002, info: 5003 });
+    assert.deepEqual(second?.outputPriorities, { debug: 3004, dev: 3005, doc: 3006, info: 3007 });
+    assert.equal(first?.priority, 5);
+  });
+
+  const schema: [string, object, string[]][] = [
+    ["the descriptor's list", { outputs: ["dev"] }, ["dev"]],
+    ['all of them for "all"', { outputs: "all" }, ["a", "dev", "out"]],
+    ["outputs_to_install without a list", {}, ["out"]],
+  ];
+  for (const [name, descriptor, expected] of schema) {
+    it(`links ${name} for a schema-version manifest`, () => {
+      const outputs = { a: storePath("x-a"), dev: storePath("x-dev"), out: storePath("x") };
+      const lock = parseLockfile(
+        lockText([{ install_id: "x", system: "x86_64-linux", outputs, outputs_to_install: ["out"] }], {
+          "schema-version": "1.10.0",
+          install: { x: { "pkg-path": "x", ...descriptor } },
+        }),
+        "s.lock",
+      );
+      const [x] = selectPackages(lock, "x86_64-linux");
+      assert.deepEqual(Object.keys(x?.outputs ?? {}).sort(), expected);
+      assert.equal(x?.outputPriorities, undefined);
+    });
+  }
+  it("links nothing for a schema-version package with neither outputs nor outputs_to_install", () => {
+    const lock = parseLockfile(
+      lockText([{ install_id: "x", system: "x86_64-linux", outputs: { out: storePath("x") } }], {
+        "schema-version": "1.10.0",
+        install: { x: { "pkg-path": "x" } },
+      }),
+      "s.lock",
+    );
+    assert.deepEqual(selectPackages(lock, "x86_64-linux")[0]?.outputs, {});
+  });
+
   it("refuses a requested output the lock does not have", () => {
     const lock = parseLockfile(
       lockText([{ install_id: "a", system: "x86_64-linux", outputs: { out: storePath("a") } }], {

@@ -62,8 +62,18 @@ export interface SelectedPackage {
   readonly group: string;
   readonly version?: string;
   readonly pname?: string;
-  /** The outputs to link: manifest `outputs` ("all" or a list) if set, else `outputs_to_install`, else all. */
+  /**
+   * The outputs to link, as Flox's `builder.pl` selects them: for a `schema-version` manifest the
+   * descriptor's `outputs` ("all" or a list), else `outputs_to_install`, else none; for a `version = 1`
+   * manifest every output except `stubs`.
+   */
   readonly outputs: Readonly<Record<string, StorePath>>;
+  /**
+   * Link priority of the outputs whose priority is not `priority`: with a `version = 1` manifest the
+   * outputs outside `outputs_to_install` get `1000 × priority + n` (n counting up over the lock), so
+   * they never collide and lose to every installed package.
+   */
+  readonly outputPriorities?: Readonly<Record<string, number>>;
   /** Every output of the package (all of them must be realisable; only `outputs` are linked). */
   readonly allOutputs: Readonly<Record<string, StorePath>>;
 }
@@ -129,6 +139,7 @@ export function selectPackages(lock: Lockfile, system: string): SelectedPackage[
   }
   const selected: SelectedPackage[] = [];
   const seen = new Set<string>();
+  const v1 = { version1: manifest.schemaVersion === "1", counter: 0 };
   for (const pkg of lock.packages) {
     if (pkg.system !== system) continue;
     if (seen.has(pkg.installId)) {
@@ -138,7 +149,7 @@ export function selectPackages(lock: Lockfile, system: string): SelectedPackage[
       );
     }
     seen.add(pkg.installId);
-    selected.push(selectPackage(pkg, manifest.install[pkg.installId], lock.source));
+    selected.push(selectPackage(pkg, manifest.install[pkg.installId], lock.source, v1));
   }
   for (const [installId, descriptor] of Object.entries(manifest.install)) {
     if (seen.has(installId) || !wantedOn(descriptor, system)) continue;
@@ -155,7 +166,12 @@ export function selectPackages(lock: Lockfile, system: string): SelectedPackage[
   return selected;
 }
 
-function selectPackage(pkg: LockedPackage, descriptor: unknown, source: string): SelectedPackage {
+function selectPackage(
+  pkg: LockedPackage,
+  descriptor: unknown,
+  source: string,
+  v1: { readonly version1: boolean; counter: number },
+): SelectedPackage {
   if (pkg.kind === "flake") {
     const ref = stringField(descriptor, "flake") ?? `${pkg.lockedUrl}#${pkg.attrPath ?? ""}`;
     throw new ImagelessError(
@@ -181,8 +197,9 @@ function selectPackage(pkg: LockedPackage, descriptor: unknown, source: string):
       `${source}: package '${pkg.installId}' comes from the custom catalog '${pkgPath}': custom-catalog packages are not supported yet; lock it from the base catalog or as a store-path`,
     );
   }
-  const requested = outputsOf(descriptor) ?? pkg.outputsToInstall ?? "all";
-  const names = requested === "all" ? Object.keys(pkg.outputs) : requested;
+  const { names, outputPriorities } = v1.version1
+    ? version1Outputs(pkg, v1)
+    : { names: requestedOutputs(outputsOf(descriptor), pkg), outputPriorities: undefined };
   const outputs: Record<string, StorePath> = {};
   for (const name of names) {
     const path = pkg.outputs[name];
@@ -202,8 +219,38 @@ function selectPackage(pkg: LockedPackage, descriptor: unknown, source: string):
     ...(pkg.version === undefined ? {} : { version: pkg.version }),
     ...(pkg.pname === undefined ? {} : { pname: pkg.pname }),
     outputs: Object.freeze(outputs),
+    ...(outputPriorities === undefined ? {} : { outputPriorities: Object.freeze(outputPriorities) }),
     allOutputs: pkg.outputs,
   };
+}
+
+/**
+ * `schema-version` manifests (builder.pl `getSpecifiedOutputs`): the descriptor's `outputs`, else
+ * the catalog's `outputs_to_install`, else nothing at all.
+ */
+function requestedOutputs(
+  requested: "all" | readonly string[] | undefined,
+  pkg: CatalogPackage | FlakePackage,
+): readonly string[] {
+  if (requested === "all") return Object.keys(pkg.outputs);
+  return requested ?? pkg.outputsToInstall ?? [];
+}
+
+// Output names are visited sorted: builder.pl walks a Perl hash, whose order is not defined, so this
+// fixes one of the orders Flox may use.
+function version1Outputs(
+  pkg: CatalogPackage | FlakePackage,
+  v1: { counter: number },
+): { names: string[]; outputPriorities: Record<string, number> | undefined } {
+  const names = Object.keys(pkg.outputs)
+    .filter((name) => name !== "stubs")
+    .sort();
+  const toInstall = new Set(pkg.outputsToInstall ?? []);
+  const outputPriorities: Record<string, number> = {};
+  for (const name of names) {
+    if (!toInstall.has(name)) outputPriorities[name] = 1000 * pkg.priority + v1.counter++;
+  }
+  return { names, outputPriorities: Object.keys(outputPriorities).length > 0 ? outputPriorities : undefined };
 }
 
 /**

@@ -12,6 +12,11 @@ import {
 import { runGit } from "./git.js";
 import { floxmetaUrl } from "./git-url.js";
 import { parseGenerationsMetadata } from "./metadata.js";
+import {
+  createRefAdvertisementClient,
+  type RefAdvertisementClient,
+  type TipLookup,
+} from "./ref-advertisement-client.js";
 
 /** Where and how to resolve. */
 export interface ResolveOptions {
@@ -21,6 +26,32 @@ export interface ResolveOptions {
   readonly cacheDir: string;
   readonly token?: Secret;
   readonly log: Logger;
+  /** What a long-lived caller (the node agent) keeps between starts; see {@link createResolveSession}. */
+  readonly session?: ResolveSession;
+}
+
+/**
+ * Kept between starts: an HTTP client for branch tips (kept-alive connections, shared concurrent
+ * lookups) and what was already read from immutable commits. Holds no authorization: every start
+ * still asks the hub for the tip with its own token; only the content of a commit the node already
+ * has is not read again.
+ */
+export interface ResolveSession {
+  readonly refs: RefAdvertisementClient;
+  /** `<repo>\0<commit>\0<generation|live>` → what readGeneration returned. */
+  readonly reads: Map<string, GenerationRead>;
+  /** `<repo>\0<commit>` of commits known to be in the cache repository. */
+  readonly commits: Set<string>;
+}
+
+type GenerationRead = { generation: number; lockText: string; manifestText?: string };
+
+/** Entries kept per cache before the oldest go (a read is a few KB). */
+const SESSION_LIMIT = 512;
+
+/** A new, empty session. */
+export function createResolveSession(): ResolveSession {
+  return { refs: createRefAdvertisementClient(), reads: new Map(), commits: new Set() };
 }
 
 /** One generation of an environment, read from the hub. */
@@ -60,16 +91,17 @@ export async function resolveEnvironment(
   parseEnvironmentName(ref.name, "environment name");
   const url = floxmetaUrl(opts.gitBase, ref.owner);
   const started = Date.now();
-  const remoteTip = await lsRemote(url, ref, opts);
+  const remoteTip = await branchTip(url, ref, opts);
   if (remoteTip === undefined) {
     throw new ImagelessError("not-found", `environment '${display}' not found at ${opts.gitBase}`);
   }
   const repo = await ensureCacheRepo(opts.cacheDir, ref.owner);
   let commit = remoteTip;
-  const fetched = !(await hasCommit(repo, remoteTip));
+  const fetched = !(await hasKnownCommit(repo, remoteTip, opts.session));
   if (fetched) commit = await fetchBranch(repo, url, ref, opts);
+  remember(opts.session?.commits, `${repo}\0${commit}`);
 
-  const { generation, lockText, manifestText } = await readGeneration(repo, commit, ref);
+  const { generation, lockText, manifestText } = await readGenerationOnce(repo, commit, ref, opts.session);
   opts.log.info("floxhub.resolved", {
     env: display,
     generation,
@@ -179,6 +211,63 @@ function summarise(generations: readonly number[]): string {
   const shown =
     generations.length > 20 ? [...generations.slice(0, 3), "…", ...generations.slice(-5)] : generations;
   return shown.join(", ");
+}
+
+/**
+ * The branch tip the hub advertises to this token: over HTTP(S) from the ref advertisement, without
+ * a git process (the per-start authorization check); `file://` and servers that do not speak smart
+ * HTTP directly through `git ls-remote`. Undefined when the branch does not exist.
+ */
+async function branchTip(
+  url: string,
+  ref: EnvironmentRef,
+  opts: ResolveOptions,
+): Promise<string | undefined> {
+  if (opts.session !== undefined && /^https?:\/\//.test(url)) {
+    let found: TipLookup;
+    try {
+      found = await opts.session.refs.branchTip(url, ref.name, opts.token);
+    } catch (error) {
+      throw hubError(error, `${ref.owner}/${ref.name}`, opts);
+    }
+    if (found.kind === "tip") return found.commit;
+    if (found.kind === "absent") return undefined;
+    opts.log.debug("floxhub.not-smart-http", { url, why: found.why });
+  }
+  return lsRemote(url, ref, opts);
+}
+
+async function hasKnownCommit(
+  repo: string,
+  sha: string,
+  session: ResolveSession | undefined,
+): Promise<boolean> {
+  if (session?.commits.has(`${repo}\0${sha}`)) return true;
+  return hasCommit(repo, sha);
+}
+
+/** {@link readGeneration}, once per (commit, generation) in a session: a commit's content never changes. */
+async function readGenerationOnce(
+  repo: string,
+  commit: string,
+  ref: EnvironmentRef,
+  session: ResolveSession | undefined,
+): Promise<GenerationRead> {
+  const key = `${repo}\0${commit}\0${ref.generation ?? "live"}`;
+  const known = session?.reads.get(key);
+  if (known !== undefined) return known;
+  const read = await readGeneration(repo, commit, ref);
+  if (session !== undefined) {
+    if (session.reads.size >= SESSION_LIMIT) session.reads.delete(session.reads.keys().next().value ?? "");
+    session.reads.set(key, read);
+  }
+  return read;
+}
+
+function remember(set: Set<string> | undefined, key: string): void {
+  if (set === undefined) return;
+  if (set.size >= SESSION_LIMIT * 8) set.clear();
+  set.add(key);
 }
 
 async function lsRemote(url: string, ref: EnvironmentRef, opts: ResolveOptions): Promise<string | undefined> {

@@ -2,7 +2,7 @@ import type { Lockfile } from "../environment/lockfile.js";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { deriveGitBaseUrl, floxmetaUrl } from "../floxhub/git-url.js";
 import type { Secret } from "../log/secret.js";
-import { copyClosureTo } from "../nix/copy.js";
+import { closureSizes, copyClosureTo } from "../nix/copy.js";
 import type { StorePath } from "../nix/store-path.js";
 import { type EnvRef, HubApiClient } from "./api-client.js";
 import { readEnvironmentDir } from "./environment-dir.js";
@@ -32,7 +32,16 @@ export interface PushOptions {
   readonly command: readonly string[];
   /** Systems to lock store-path packages for when the manifest names none. */
   readonly localSystem: string;
+  /** Told what the upload moves, path by path (the CLI prints it on a terminal). */
+  readonly onProgress?: (event: PushProgress) => void;
 }
+
+/** What {@link pushEnvironment} reports while uploading store paths. */
+export type PushProgress =
+  /** The closure to upload: the cache may have some of it already. */
+  | { readonly kind: "closure"; readonly to: string; readonly paths: number; readonly bytes: number }
+  /** One path the cache lacked, as its upload starts; `bytes` is its NAR size when known. */
+  | { readonly kind: "path"; readonly path: StorePath; readonly bytes?: number };
 
 /** What {@link pushEnvironment} did. */
 export interface PushResult {
@@ -44,6 +53,8 @@ export interface PushResult {
   readonly lockedHere: boolean;
   /** Paths uploaded to the cache (closures included); undefined when no copy was made. */
   readonly copied?: number;
+  /** Their NAR bytes, when the closure's sizes could be read. */
+  readonly copiedBytes?: number;
   /** Why the copy was skipped in `auto` mode. */
   readonly copySkipped?: string;
 }
@@ -113,15 +124,32 @@ export function lockStorePaths(lock: Lockfile): StorePath[] {
 async function copyPaths(
   paths: readonly StorePath[],
   opts: PushOptions,
-): Promise<{ copied?: number; copySkipped?: string }> {
+): Promise<{ copied?: number; copiedBytes?: number; copySkipped?: string }> {
   if (opts.copyPaths === "never" || paths.length === 0) return {};
+  const to = deriveCacheUrl(opts.hubUrl);
   try {
+    // Sizes are for the person watching; a store that cannot list them still uploads.
+    const sizes = await closureSizes(paths, opts.fromStore).catch(() => new Map<StorePath, number>());
+    const progress = opts.onProgress;
+    if (progress !== undefined && sizes.size > 0) {
+      progress({ kind: "closure", to, paths: sizes.size, bytes: sum([...sizes.values()]) });
+    }
     const { copied } = await copyClosureTo(paths, {
-      to: deriveCacheUrl(opts.hubUrl),
+      to,
       ...(opts.token === undefined ? {} : { token: opts.token }),
       ...(opts.fromStore === undefined ? {} : { fromStore: opts.fromStore }),
+      ...(progress === undefined
+        ? {}
+        : {
+            onPath: (path: StorePath) => {
+              const bytes = sizes.get(path);
+              progress(bytes === undefined ? { kind: "path", path } : { kind: "path", path, bytes });
+            },
+          }),
     });
-    return { copied: copied.length };
+    const known = copied.map((path) => sizes.get(path));
+    const copiedBytes = known.every((b) => b !== undefined) ? sum(known as number[]) : undefined;
+    return { copied: copied.length, ...(copiedBytes === undefined ? {} : { copiedBytes }) };
   } catch (error) {
     // In auto mode a cache that is read-only for this token, a hub without a cache (hub.flox.dev) or
     // paths that are only in some other machine's store are normal: say so and push the generation.
@@ -130,4 +158,8 @@ async function copyPaths(
     }
     throw error;
   }
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
 }

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  formatBytes,
   formatEnvironmentDetail,
   formatEnvironmentList,
   formatGenerations,
   formatHistory,
   formatPush,
+  formatPushProgress,
   formatSwitch,
   formatTime,
   table,
@@ -149,6 +151,48 @@ describe("formatPush() and formatSwitch()", () => {
         previousGeneration: 2,
       }),
       "a/b: generation 1 is live (was 2)",
+    );
+  });
+});
+
+describe("formatPushProgress() and formatBytes()", () => {
+  it("names the closure's size, then each uploaded path with its own", () => {
+    assert.equal(
+      formatPushProgress({ kind: "closure", to: "http://h/cache", paths: 4, bytes: 20_012_345 }),
+      "uploading to http://h/cache: a closure of 4 store paths, 20.0 MB (paths the cache has are skipped)",
+    );
+    assert.equal(
+      formatPushProgress({
+        kind: "path",
+        path: "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a" as never,
+        bytes: 2048,
+      }),
+      "  /nix/store/0123456789abcdfghijklmnpqrsvwxyz-a  2.0 kB",
+    );
+    assert.equal(
+      formatPushProgress({ kind: "path", path: "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a" as never }),
+      "  /nix/store/0123456789abcdfghijklmnpqrsvwxyz-a",
+    );
+  });
+  it("uses decimal units", () => {
+    assert.deepEqual([999, 1000, 1_500_000, 3_200_000_000].map(formatBytes), [
+      "999 B",
+      "1.0 kB",
+      "1.5 MB",
+      "3.2 GB",
+    ]);
+  });
+  it("adds the copied bytes to the push summary when known", () => {
+    assert.equal(
+      formatPush({
+        ref: { owner: "a", name: "b" },
+        generation: 3,
+        created: false,
+        lockedHere: false,
+        copied: 2,
+        copiedBytes: 36_000,
+      }),
+      "a/b: pushed generation 3; it is live\ncopied 2 new store paths (36.0 kB) to the hub's cache",
     );
   });
 });

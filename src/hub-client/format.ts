@@ -1,4 +1,5 @@
 import type { EnvironmentDetail, EnvironmentSummary, GenerationInfo, HistoryInfo } from "./api-types.js";
+import type { PushProgress } from "./env-push.js";
 
 // People-readable renderings of the hub's answers (pure). `--json` prints the parsed values instead.
 
@@ -124,6 +125,7 @@ export function formatPush(result: {
   created: boolean;
   lockedHere: boolean;
   copied?: number;
+  copiedBytes?: number;
   copySkipped?: string;
 }): string {
   const ref = `${result.ref.owner}/${result.ref.name}`;
@@ -132,9 +134,33 @@ export function formatPush(result: {
   ];
   if (result.lockedHere)
     lines.push("locked the store-path packages here (no manifest.lock in the directory)");
-  if (result.copied !== undefined) lines.push(`copied ${result.copied} new store paths to the hub's cache`);
+  if (result.copied !== undefined) {
+    const bytes = result.copiedBytes === undefined ? "" : ` (${formatBytes(result.copiedBytes)})`;
+    lines.push(`copied ${result.copied} new store paths${bytes} to the hub's cache`);
+  }
   if (result.copySkipped !== undefined) lines.push(`did not copy store paths: ${result.copySkipped}`);
   return lines.join("\n");
+}
+
+/** One progress line of `env push` (stderr, on a terminal only). */
+export function formatPushProgress(event: PushProgress): string {
+  if (event.kind === "closure") {
+    return `uploading to ${event.to}: a closure of ${event.paths} store paths, ${formatBytes(event.bytes)} (paths the cache has are skipped)`;
+  }
+  return `  ${event.path}${event.bytes === undefined ? "" : `  ${formatBytes(event.bytes)}`}`;
+}
+
+/** `1234567` → `1.2 MB` (decimal units, as `du --si`). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** The line after `env pull`. */

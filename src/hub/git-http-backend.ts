@@ -101,12 +101,15 @@ export async function handleGitHttp(
   });
 }
 
+/** What the CGI environment needs of a request (an IncomingMessage has all of it). */
+export interface CgiRequest {
+  readonly method?: string | undefined;
+  readonly headers: IncomingMessage["headers"];
+  readonly socket: { readonly remoteAddress?: string | undefined };
+}
+
 /** The CGI environment for `git http-backend` (pure apart from reading the request's headers). */
-export function cgiEnvironment(
-  req: IncomingMessage,
-  opts: GitHttpOptions,
-  query: string,
-): Record<string, string> {
+export function cgiEnvironment(req: CgiRequest, opts: GitHttpOptions, query: string): Record<string, string> {
   const env: Record<string, string> = {
     PATH: process.env["PATH"] ?? "/usr/bin:/bin",
     GIT_CONFIG_GLOBAL: "/dev/null",
@@ -157,7 +160,7 @@ function isSafePathInfo(pathInfo: string): boolean {
   return pathInfo.startsWith("/") && !pathInfo.includes("\0") && !pathInfo.split("/").includes("..");
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
+function header(req: CgiRequest, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
@@ -169,9 +172,17 @@ function headerEnd(buffer: Buffer): { at: number; length: number } | undefined {
   return lf >= 0 ? { at: lf, length: 2 } : undefined;
 }
 
-function writeCgiHead(res: ServerResponse, head: string): void {
+/** A CGI response head: `Status:` and the other header lines (pure). */
+export interface CgiHead {
+  readonly status: number;
+  readonly message?: string;
+  readonly headers: readonly (readonly [string, string])[];
+}
+
+export function parseCgiHead(head: string): CgiHead {
   let status = 200;
   let message: string | undefined;
+  const headers: [string, string][] = [];
   for (const line of head.split(/\r?\n/)) {
     const colon = line.indexOf(":");
     if (colon <= 0) continue;
@@ -184,11 +195,43 @@ function writeCgiHead(res: ServerResponse, head: string): void {
         message = match[2] || undefined;
       }
     } else {
-      res.setHeader(name, value);
+      headers.push([name, value]);
     }
   }
-  res.statusCode = status;
-  if (message !== undefined) res.statusMessage = message;
+  return { status, ...(message === undefined ? {} : { message }), headers };
+}
+
+function writeCgiHead(res: ServerResponse, text: string): void {
+  const head = parseCgiHead(text);
+  for (const [name, value] of head.headers) res.setHeader(name, value);
+  res.statusCode = head.status;
+  if (head.message !== undefined) res.statusMessage = head.message;
+}
+
+/**
+ * The whole response of a GET `info/refs?service=git-upload-pack` (the ref advertisement) for the view
+ * `opts.config`, from one `git http-backend` run, kept in memory by the caller (git-service.ts).
+ */
+export async function captureAdvertisement(
+  opts: Pick<GitHttpOptions, "projectRoot" | "pathInfo" | "config" | "remoteUser">,
+): Promise<CgiHead & { readonly body: Buffer }> {
+  const query = "service=git-upload-pack";
+  const request: CgiRequest = { method: "GET", headers: {}, socket: {} };
+  const env = cgiEnvironment(request, { ...opts, allowPush: false, protocolV0: true }, query);
+  const child = spawn("git", ["http-backend"], { env, stdio: ["ignore", "pipe", "ignore"] });
+  const out: Buffer[] = [];
+  child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", resolve);
+  });
+  const whole = Buffer.concat(out);
+  const split = headerEnd(whole);
+  if (code !== 0 || split === undefined) throw new Error(`git http-backend exited ${code} advertising refs`);
+  return {
+    ...parseCgiHead(whole.subarray(0, split.at).toString("latin1")),
+    body: whole.subarray(split.at + split.length),
+  };
 }
 
 function reply(res: ServerResponse, status: number, text: string): void {

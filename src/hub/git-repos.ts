@@ -6,6 +6,7 @@ import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runGit } from "../floxhub/git.js";
+import { readBranchFiles } from "./git-ref-files.js";
 
 /** The directory holding `<owner>/floxmeta` (git http-backend's project root). */
 export function gitRoot(dataDir: string): string {
@@ -32,6 +33,9 @@ export async function repoExists(dataDir: string, owner: string): Promise<boolea
 export async function listBranches(dataDir: string, owner: string): Promise<Map<string, string>> {
   const branches = new Map<string, string>();
   if (!(await repoExists(dataDir, owner))) return branches;
+  // Every git request lists them: from the ref files when they are readable, no git process.
+  const fromFiles = await readBranchFiles(repoPath(dataDir, owner));
+  if (fromFiles !== undefined) return fromFiles;
   const { stdout } = await runGit([
     "--git-dir",
     repoPath(dataDir, owner),

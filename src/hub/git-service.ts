@@ -9,7 +9,7 @@ import { isErrorKind } from "../errors/imageless-error.js";
 import type { Logger } from "../log/logger.js";
 import type { HubServices, Principal } from "./access.js";
 import { classifyCredentials, decideGitRequest, parseGitTarget } from "./git-access.js";
-import { handleGitHttp } from "./git-http-backend.js";
+import { captureAdvertisement, handleGitHttp } from "./git-http-backend.js";
 import { ensureRepo, gitRoot, listBranches, repoExists } from "./git-repos.js";
 import { formatPushAccess, PUSH_ACCESS_VARIABLE } from "./push-validation.js";
 
@@ -27,6 +27,7 @@ const CHALLENGE = 'Basic realm="imageless hub", charset="UTF-8"';
  * // git clone --branch web http://127.0.0.1:8080/git/acme/floxmeta
  */
 export function registerGitRoutes(app: FastifyInstance, services: HubServices, log: Logger): void {
+  const advertisements = advertisementCache();
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     // Leave the body unread: http-backend reads it (possibly gzip-encoded) from the raw request.
@@ -34,7 +35,7 @@ export function registerGitRoutes(app: FastifyInstance, services: HubServices, l
     scope.route({
       method: ["GET", "POST"],
       url: "/git/*",
-      handler: (request, reply) => serveGitRequest(request, reply, services, log),
+      handler: (request, reply) => serveGitRequest(request, reply, { services, log, advertisements }),
     });
   });
 }
@@ -42,9 +43,9 @@ export function registerGitRoutes(app: FastifyInstance, services: HubServices, l
 async function serveGitRequest(
   request: FastifyRequest,
   reply: FastifyReply,
-  services: HubServices,
-  log: Logger,
+  ctx: { services: HubServices; log: Logger; advertisements: AdvertisementCache },
 ): Promise<void> {
+  const { services, log } = ctx;
   const target = parseGitTarget(request.method, request.raw.url ?? "");
   if (target === undefined) {
     return refuse(request, reply, 404, "not a floxmeta smart-HTTP path: /git/<owner>/floxmeta");
@@ -86,6 +87,25 @@ async function serveGitRequest(
   });
   if (decision.kind === "refuse") return refuse(request, reply, decision.status, decision.message);
 
+  if (target.service === "upload-pack" && target.phase === "advertise") {
+    // Every container start asks for this (its live-generation check): answered from memory when
+    // this view of these exact branch tips was advertised before.
+    const key = advertisementKey(target.owner, decision.config, branches);
+    let served = ctx.advertisements.get(key);
+    if (served === undefined) {
+      served = await captureAdvertisement({
+        projectRoot: gitRoot(services.dataDir),
+        pathInfo: target.pathInfo,
+        config: decision.config,
+      });
+      // Kept only if no branch moved while git ran, so an entry always matches its key.
+      const now = await listBranches(services.dataDir, target.owner);
+      if (advertisementKey(target.owner, decision.config, now) === key) ctx.advertisements.set(key, served);
+    }
+    void reply.code(served.status).headers(Object.fromEntries(served.headers)).send(served.body);
+    return;
+  }
+
   if (target.service === "receive-pack") await ensureRepo(services.dataDir, target.owner);
   const recordMoves = async () => {
     const after = await listBranches(services.dataDir, target.owner);
@@ -110,6 +130,45 @@ async function serveGitRequest(
       : { env: { [PUSH_ACCESS_VARIABLE]: formatPushAccess(decision.push) } }),
     ...(target.service === "receive-pack" && target.phase === "rpc" ? { beforeEnd: recordMoves } : {}),
   });
+}
+
+/**
+ * What a ref advertisement depends on, whole: the owner, the caller's view (hideRefs) and every
+ * branch tip (pure). A push or a switch moves a tip, so it changes the key: nothing to invalidate.
+ * HEAD is hidden in every view, and protocol v0 is forced, so nothing else reaches the answer.
+ */
+export function advertisementKey(
+  owner: string,
+  config: readonly (readonly [string, string])[],
+  branches: ReadonlyMap<string, string>,
+): string {
+  return JSON.stringify([owner, config, [...branches].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+}
+
+type Advertisement = Awaited<ReturnType<typeof captureAdvertisement>>;
+
+interface AdvertisementCache {
+  get(key: string): Advertisement | undefined;
+  set(key: string, value: Advertisement): void;
+}
+
+/** Advertisements by key, the least recently used dropped past a bound (each is a few hundred bytes). */
+function advertisementCache(limit = 4096): AdvertisementCache {
+  const entries = new Map<string, Advertisement>();
+  return {
+    get(key) {
+      const value = entries.get(key);
+      if (value !== undefined) {
+        entries.delete(key);
+        entries.set(key, value);
+      }
+      return value;
+    },
+    set(key, value) {
+      entries.set(key, value);
+      if (entries.size > limit) entries.delete(entries.keys().next().value ?? "");
+    },
+  };
 }
 
 function refuse(request: FastifyRequest, reply: FastifyReply, status: number, message: string): void {

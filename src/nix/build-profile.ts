@@ -13,6 +13,8 @@ export interface ProfilePackage {
   installId: string;
   priority: number;
   paths: readonly StorePath[];
+  /** Collisions with these paths are not errors (what a package propagates, in dev mode). */
+  ignoreCollisions?: boolean;
 }
 
 /** A small file the runtime generates into the profile (e.g. `activate.d/hook-on-activate`). */
@@ -114,6 +116,7 @@ async function planPackages(packages: readonly ProfilePackage[], store: NixStore
         installId: pkg.installId,
         priority: pkg.priority,
         files: await listStorePathFiles(path, store),
+        ...(pkg.ignoreCollisions === true ? { ignoreCollisions: true } : {}),
       });
     }
   }

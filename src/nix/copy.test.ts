@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Secret } from "../log/secret.js";
-import { cacheUrlForUpload, copiedTo } from "./copy.js";
+import { cacheUrlForUpload, copiedTo, parsePathInfoSizes } from "./copy.js";
 import { netrcFor } from "./netrc.js";
 
 describe("cacheUrlForUpload()", () => {
@@ -44,5 +44,22 @@ describe("netrcFor() and copiedTo()", () => {
       "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a",
       "/nix/store/abcdfghijklmnpqrsvwxyz0123456789-b",
     ]);
+  });
+});
+
+describe("parsePathInfoSizes()", () => {
+  it("reads each path's NAR size from nix path-info --json", () => {
+    const json = JSON.stringify([
+      { path: "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a", narSize: 2883736, references: [] },
+      { path: "/nix/store/abcdfghijklmnpqrsvwxyz0123456789-b", narSize: 120 },
+      { path: "/nix/store/abcdfghijklmnpqrsvwxyz0123456789-c", valid: false },
+    ]);
+    assert.deepEqual(
+      [...parsePathInfoSizes(json)],
+      [
+        ["/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a", 2883736],
+        ["/nix/store/abcdfghijklmnpqrsvwxyz0123456789-b", 120],
+      ],
+    );
   });
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
 import type { Secret } from "../log/secret.js";
 import { netrcFor } from "./netrc.js";
-import { nixStderr, runNixWithOutput } from "./run-nix.js";
+import { nixStderr, runNix, runNixWithOutput } from "./run-nix.js";
 import type { StorePath } from "./store-path.js";
 
 /** Where {@link copyClosureTo} uploads and from which store. */
@@ -15,6 +15,8 @@ export interface CopyOptions {
   readonly token?: Secret;
   /** The Nix store URL holding the paths (`local?root=/tmp/s`); the default store when absent. */
   readonly fromStore?: string;
+  /** Called as each path starts uploading (the cache lacked it). */
+  readonly onPath?: (path: StorePath) => void;
 }
 
 /** What {@link copyClosureTo} uploaded. */
@@ -51,7 +53,18 @@ export async function copyClosureTo(paths: readonly StorePath[], opts: CopyOptio
       // them. The TTL options cannot do this: with a positive TTL of 0, Nix 2.8 also forgets the paths
       // it has just uploaded and refuses their referrers ("the reference … is not valid").
       const env = { ...process.env, XDG_CACHE_HOME: join(dir, "xdg-cache") };
-      const { stderr } = await runNixWithOutput("nix", args, { action, env });
+      const onPath = opts.onPath;
+      const { stderr } = await runNixWithOutput("nix", args, {
+        action,
+        env,
+        ...(onPath === undefined
+          ? {}
+          : {
+              onStderrLine: (line: string) => {
+                for (const path of copiedTo(line)) onPath(path);
+              },
+            }),
+      });
       return { copied: copiedTo(stderr) };
     } catch (error) {
       throw classifyCopyFailure(error, action);
@@ -62,6 +75,33 @@ export async function copyClosureTo(paths: readonly StorePath[], opts: CopyOptio
 }
 
 const COPY_OPTIONS = ["--extra-experimental-features", "nix-command"];
+
+/**
+ * The closure of `paths` in the store `fromStore` (default: the local one) with each path's NAR size:
+ * what an upload may move, for progress lines.
+ */
+export async function closureSizes(
+  paths: readonly StorePath[],
+  fromStore?: string,
+): Promise<Map<StorePath, number>> {
+  const args = ["path-info", "--json", "--recursive", ...paths, ...COPY_OPTIONS];
+  if (fromStore !== undefined) args.push("--store", fromStore);
+  const out = await runNix("nix", args, { action: "listing the closure to upload" });
+  return parsePathInfoSizes(out);
+}
+
+/** `nix path-info --json` output → NAR size by path (pure). */
+export function parsePathInfoSizes(json: string): Map<StorePath, number> {
+  const sizes = new Map<StorePath, number>();
+  const parsed: unknown = JSON.parse(json);
+  if (!Array.isArray(parsed)) return sizes;
+  for (const entry of parsed) {
+    if (typeof entry?.path === "string" && typeof entry?.narSize === "number") {
+      sizes.set(entry.path as StorePath, entry.narSize);
+    }
+  }
+  return sizes;
+}
 
 /** `url` with `compression=zstd` for an http(s) cache that names no compression (pure). */
 export function cacheUrlForUpload(url: string): string {

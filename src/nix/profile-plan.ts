@@ -20,6 +20,8 @@ export interface PlannedPackage {
    * directory counts as one). Parents of a listed path are directories even when not listed.
    */
   files: readonly string[];
+  /** Collisions with this package are not errors (builder.pl links propagated paths this way). */
+  ignoreCollisions?: boolean;
 }
 
 /** Two packages that cannot both be linked at `path`. */
@@ -53,10 +55,11 @@ export function findProfileConflicts(packages: readonly PlannedPackage[]): Profi
   const conflicts: ProfileConflict[] = [];
 
   const idOf = (index: number): string => packages[index]?.installId ?? "?";
-  const conflict = (path: string, first: string, second: number, kind: ProfileConflict["kind"]): void => {
+  const conflict = (path: string, first: number, second: number, kind: ProfileConflict["kind"]): void => {
+    if (packages[second]?.ignoreCollisions === true || packages[first]?.ignoreCollisions === true) return;
     conflicts.push({
       path,
-      first,
+      first: idOf(first),
       second: idOf(second),
       kind,
       priority: priorityOf(packages, second),
@@ -77,7 +80,7 @@ export function findProfileConflicts(packages: readonly PlannedPackage[]): Profi
         }
         if (existing?.kind === "link") {
           if (!existing.isDir) {
-            conflict(path, idOf(existing.owner), owner, "file-and-directory");
+            conflict(path, existing.owner, owner, "file-and-directory");
             continue;
           }
           profile.set(path, { kind: "dir" });
@@ -87,12 +90,12 @@ export function findProfileConflicts(packages: readonly PlannedPackage[]): Profi
         }
       } else if (existing?.kind === "link") {
         if (existing.priority === priority) {
-          conflict(path, idOf(existing.owner), owner, existing.isDir ? "file-and-directory" : "file");
+          conflict(path, existing.owner, owner, existing.isDir ? "file-and-directory" : "file");
           continue;
         }
         if (existing.priority < priority) continue;
       } else if (existing?.kind === "dir") {
-        conflict(path, ownerBelow(profile, path, packages), owner, "file-and-directory");
+        conflict(path, ownerBelow(profile, path), owner, "file-and-directory");
         continue;
       }
       profile.set(path, { kind: "link", owner, isDir, priority });
@@ -121,16 +124,12 @@ function priorityOf(packages: readonly PlannedPackage[], index: number): number 
   return packages[index]?.priority ?? 0;
 }
 
-/** The install id of a package already linked somewhere under `dir` (for the message only). */
-function ownerBelow(
-  profile: ReadonlyMap<string, LinkNode>,
-  dir: string,
-  packages: readonly PlannedPackage[],
-): string {
+/** The index of a package already linked somewhere under `dir`, -1 when none is. */
+function ownerBelow(profile: ReadonlyMap<string, LinkNode>, dir: string): number {
   for (const [path, node] of profile) {
-    if (node.kind === "link" && path.startsWith(`${dir}/`)) return packages[node.owner]?.installId ?? "?";
+    if (node.kind === "link" && path.startsWith(`${dir}/`)) return node.owner;
   }
-  return "?";
+  return -1;
 }
 
 /** Directory → (child name → is a directory), from a flat file list. */

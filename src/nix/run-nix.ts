@@ -28,6 +28,8 @@ export interface RunNixOptions {
    * for other holders; the kernel drops the lock when the holder dies, so it cannot go stale.
    */
   lockFile?: string;
+  /** Called with each line of stderr as Nix writes it (progress such as `copying path '…'`). */
+  onStderrLine?: (line: string) => void;
 }
 
 /**
@@ -105,7 +107,14 @@ function spawnNixOnce(
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    let partial = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      err.push(chunk);
+      if (options.onStderrLine === undefined) return;
+      const lines = (partial + chunk.toString("utf8")).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) options.onStderrLine(line);
+    });
     child.on("error", (error: NodeJS.ErrnoException) => {
       const kind = error.code === "ENOENT" ? "failed-precondition" : "internal";
       const hint =

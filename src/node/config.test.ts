@@ -43,7 +43,15 @@ describe("parseNodeConfig()", () => {
         ],
         requireSigs: true,
       },
-      runtime: { runc: "", stateDir: "/var/lib/imageless", mount: "store", shell: "" },
+      runtime: {
+        runc: "",
+        stateDir: "/var/lib/imageless",
+        mount: "store",
+        shell: "",
+        agentSocket: "/run/imageless/agent.sock",
+        cacert: "",
+        locales: "",
+      },
       gc: { keepUnusedMs: 259_200_000 },
       telemetry: { enabled: true, endpoint: "" },
     });
@@ -69,6 +77,9 @@ runc = "/usr/sbin/runc"
 state-dir = "/run/imageless"
 mount = "closure"
 shell = "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-bash-5.2/bin/bash"
+agent-socket = "/run/test/agent.sock"
+cacert = "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-nss-cacert-3.98"
+locales = "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-glibc-locales-2.40"
 
 [gc]
 keep-unused = "30m"
@@ -98,6 +109,9 @@ endpoint = "https://telemetry.example/v1/events"
         stateDir: "/run/imageless",
         mount: "closure",
         shell: "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-bash-5.2/bin/bash",
+        agentSocket: "/run/test/agent.sock",
+        cacert: "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-nss-cacert-3.98",
+        locales: "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-glibc-locales-2.40",
       },
       gc: { keepUnusedMs: 1_800_000 },
       telemetry: { enabled: false, endpoint: "https://telemetry.example/v1/events" },
@@ -205,7 +219,7 @@ endpoint = "https://telemetry.example/v1/events"
     assert.equal(config.runtime.mount, "closure");
     assert.deepEqual(warnings, [
       `config ${SOURCE}: unknown key [extra]: accepted tables are [floxhub], [nix], [runtime], [gc] and [telemetry]`,
-      `config ${SOURCE}: unknown key [runtime] monut: accepted keys are "runc", "state-dir", "mount" and "shell"`,
+      `config ${SOURCE}: unknown key [runtime] monut: accepted keys are "runc", "state-dir", "mount", "shell", "agent-socket", "cacert" and "locales"`,
     ]);
   });
 

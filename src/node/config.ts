@@ -6,6 +6,8 @@ import { parseDuration } from "./duration.js";
 
 /** Where the node configuration lives unless `IMAGELESS_CONFIG` says otherwise (SPEC §7). */
 export const DEFAULT_CONFIG_PATH = "/etc/imageless/config.toml";
+/** Where `imageless node agent` listens unless `[runtime] agent-socket` says otherwise (root-only dir). */
+export const DEFAULT_AGENT_SOCKET = "/run/imageless/agent.sock";
 
 /** How the Nix store reaches a container: all of `/nix`, or only the environment's closure. */
 export type StoreMount = "store" | "closure";
@@ -42,6 +44,12 @@ export interface NodeConfig {
     readonly mount: StoreMount;
     /** bash store path for hooks when the environment has none; `""` means none. */
     readonly shell: string;
+    /** The node agent's unix socket (`imageless node agent`); bin/imageless-runc reads it too. */
+    readonly agentSocket: string;
+    /** CA-bundle package (nixpkgs' cacert) for SSL_CERT_FILE when the environment has none; `""` means none. */
+    readonly cacert: string;
+    /** glibc locales package for LOCALE_ARCHIVE when the environment has none; `""` means none. */
+    readonly locales: string;
   };
   readonly gc: {
     /** How long an unused environment's GC root is kept. */
@@ -75,7 +83,7 @@ const DEFAULT_TRUSTED_KEYS = [
 const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   floxhub: ["url", "git-url", "token-file", "cache-url", "offline-grace"],
   nix: ["store-root", "substituters", "trusted-public-keys", "require-sigs"],
-  runtime: ["runc", "state-dir", "mount", "shell"],
+  runtime: ["runc", "state-dir", "mount", "shell", "agent-socket", "cacert", "locales"],
   gc: ["keep-unused"],
   telemetry: ["enabled", "endpoint"],
 };
@@ -153,6 +161,11 @@ export function parseNodeConfig(
       }),
       mount: readMount(reader, runtime),
       shell: readPath(reader, runtime, ["runtime", "shell"], "", { allowEmpty: true }),
+      agentSocket: readPath(reader, runtime, ["runtime", "agent-socket"], DEFAULT_AGENT_SOCKET, {
+        allowEmpty: false,
+      }),
+      cacert: readPath(reader, runtime, ["runtime", "cacert"], "", { allowEmpty: true }),
+      locales: readPath(reader, runtime, ["runtime", "locales"], "", { allowEmpty: true }),
     },
     gc: { keepUnusedMs: readDuration(reader, gc, ["gc", "keep-unused"], "72h") },
     telemetry: {

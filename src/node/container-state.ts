@@ -25,12 +25,17 @@ export interface ContainerRecord {
   readonly createdAt: string;
 }
 
-/** How a command is activated through bash: `[bash, "--noprofile", "--norc", script, …args]`. */
+/** How a command is activated through bash: `[bash, "--noprofile", "--norc", script, phase, record, …args]`. */
 export interface ActivationShell {
   /** The bash executable, a path under /nix/store. */
   readonly bash: string;
   /** The activation script in the environment ($FLOX_ENV/activate.d/…). */
   readonly script: string;
+  /**
+   * Where the start records the activation's variable changes, as the container sees it; exec
+   * replays it. Absent in records written before the hook ran once per container.
+   */
+  readonly record?: string;
 }
 
 /** The node state directory's layout, in one place. */
@@ -40,6 +45,9 @@ export function statePaths(stateDir: string, containerId: string) {
     gcRoot: join(stateDir, "gcroots", containerId),
     /** Keeps a bash from `[runtime] shell` alive; an environment's own bash is in its closure. */
     shellGcRoot: join(stateDir, "gcroots", `${containerId}.shell`),
+    /** Keep `[runtime] cacert` / `[runtime] locales` alive when activation uses them. */
+    cacertGcRoot: join(stateDir, "gcroots", `${containerId}.cacert`),
+    localesGcRoot: join(stateDir, "gcroots", `${containerId}.locales`),
     envCache: join(stateDir, "env-cache", containerId),
     /** `upper/` and `work/` of a mutable `/nix` (one file system, as overlayfs requires). */
     overlay: join(stateDir, "overlay", containerId),

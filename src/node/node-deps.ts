@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { SelectedPackage } from "../environment/lockfile.js";
 import { deriveGitBaseUrl } from "../floxhub/git-url.js";
-import { resolveEnvironment } from "../floxhub/resolve.js";
+import { createResolveSession, resolveEnvironment } from "../floxhub/resolve.js";
 import { writeFileAtomic } from "../fs/atomic-write.js";
 import type { Logger } from "../log/logger.js";
 import { buildProfile } from "../nix/build-profile.js";
@@ -68,6 +67,8 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
   const gitBase = deriveGitBaseUrl(config.floxhub.url, config.floxhub.gitUrl || undefined);
   const cacheDir = statePaths(config.runtime.stateDir, "").floxmetaCache;
   const profiles = profileCache(config.runtime.stateDir, config.nix.storeRoot);
+  // Lives as long as these deps: one start in the wrapper, every start of the agent.
+  const session = createResolveSession();
   return {
     config,
     log,
@@ -77,7 +78,7 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
       resolveWithGrace(
         ref,
         token,
-        () => resolveEnvironment(ref, { gitBase, cacheDir, log, ...(token ? { token } : {}) }),
+        () => resolveEnvironment(ref, { gitBase, cacheDir, log, session, ...(token ? { token } : {}) }),
         {
           stateDir: config.runtime.stateDir,
           cacheDir,
@@ -103,19 +104,7 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
         realisePaths(paths, netrcFile === undefined ? scoped : { ...scoped, netrcFile }),
       );
     },
-    buildProfile: (packages: readonly SelectedPackage[], name: string, extraFiles) =>
-      buildProfile(
-        {
-          name,
-          packages: packages.map((pkg) => ({
-            installId: pkg.installId,
-            priority: pkg.priority,
-            paths: Object.values(pkg.outputs),
-          })),
-          extraFiles,
-        },
-        store,
-      ),
+    buildProfile: (links, name, extraFiles) => buildProfile({ name, packages: links, extraFiles }, store),
     closure: (paths) =>
       cachedClosure(paths, config.runtime.stateDir, async () => {
         await ensureStoreReady(store);

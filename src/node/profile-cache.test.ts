@@ -3,19 +3,16 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import type { SelectedPackage } from "../environment/lockfile.js";
+import type { ProfileLink } from "../environment/profile-links.js";
 import type { StorePath } from "../nix/store-path.js";
 import { profileCache, profileKey } from "./profile-cache.js";
 
 const HELLO = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-hello" as StorePath;
 const BASH = "/nix/store/zyxwvsrqpnmlkjihgfdcba9876543210-bash" as StorePath;
-const pkg = (installId: string, out: StorePath, priority = 5): SelectedPackage => ({
+const pkg = (installId: string, out: StorePath, priority = 5): ProfileLink => ({
   installId,
-  kind: "catalog",
   priority,
-  group: "toplevel",
-  outputs: { out },
-  allOutputs: { out },
+  paths: [out],
 });
 
 describe("profileKey()", () => {

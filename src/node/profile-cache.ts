@@ -2,29 +2,26 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ActivationFile } from "../environment/hook-script.js";
-import type { SelectedPackage } from "../environment/lockfile.js";
+import type { ProfileLink } from "../environment/profile-links.js";
 import { writeFileAtomic } from "../fs/atomic-write.js";
 import { isStorePath, type StorePath } from "../nix/store-path.js";
 
 /**
- * What a profile's content depends on, as a stable key: its name, every package's install id,
- * priority and linked outputs, and the generated files. Identical generations give the same key, so
+ * What a profile's content depends on, as a stable key: its name, every link group's install id,
+ * priority and store paths, and the generated files (dev mode's propagated paths follow from the
+ * store paths, so they need no place in it). Identical generations give the same key, so
  * a steady-state start can reuse the profile without asking Nix anything. Pure.
  */
 export function profileKey(
-  packages: readonly SelectedPackage[],
+  links: readonly ProfileLink[],
   name: string,
   files: Readonly<Record<string, ActivationFile>>,
 ): string {
   const canonical = {
     name,
-    packages: [...packages]
-      .map((pkg) => ({
-        installId: pkg.installId,
-        priority: pkg.priority,
-        outputs: Object.entries(pkg.outputs).sort(([a], [b]) => a.localeCompare(b)),
-      }))
-      .sort((a, b) => a.installId.localeCompare(b.installId)),
+    links: links
+      .map((link) => ({ installId: link.installId, priority: link.priority, paths: [...link.paths].sort() }))
+      .sort((a, b) => a.installId.localeCompare(b.installId) || a.priority - b.priority),
     files: Object.entries(files)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([path, file]) => [path, file.content, file.executable === true]),

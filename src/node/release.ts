@@ -55,5 +55,7 @@ export async function dropContainerState(containerId: string, deps: ReleaseDeps)
   const paths = statePaths(deps.stateDir, containerId);
   await deps.removeGcRoot(paths.gcRoot);
   await deps.removeGcRoot(paths.shellGcRoot);
+  await deps.removeGcRoot(paths.cacertGcRoot);
+  await deps.removeGcRoot(paths.localesGcRoot);
   await removeContainerRecord(deps.stateDir, containerId);
 }

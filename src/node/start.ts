@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
-import type { ActivationInput, DevLayout } from "../environment/activation.js";
+import { join } from "node:path";
+import type { ActivationDefaults, ActivationInput, DevLayout } from "../environment/activation.js";
 import { computeActivation } from "../environment/activation.js";
 import {
   ACTIVATE_SCRIPT,
@@ -16,6 +17,8 @@ import {
   selectPackages,
 } from "../environment/lockfile.js";
 import type { Manifest } from "../environment/manifest.js";
+import { type ProfileLink, profileLinks, propagatedLinks } from "../environment/profile-links.js";
+import { serviceNames, servicesWarning } from "../environment/services.js";
 import type { ResolvedEnvironment } from "../floxhub/resolve.js";
 import type { Logger } from "../log/logger.js";
 import type { Secret } from "../log/secret.js";
@@ -23,11 +26,17 @@ import type { EnvironmentRef } from "../names/environment-names.js";
 import { formatEnvironmentRef } from "../names/environment-names.js";
 import type { StorePath } from "../nix/store-path.js";
 import { activateProcess } from "../oci/modifiers/activate-process.js";
-import { ENV_CACHE_MOUNT_POINT, mountEnvCache } from "../oci/modifiers/env-cache.js";
+import { ACTIVATION_RECORD, ENV_CACHE_MOUNT_POINT, mountEnvCache } from "../oci/modifiers/env-cache.js";
 import { addAnnotations } from "../oci/modifiers/record-resolution.js";
 import { applyModifiers, type OciSpec, type SpecModifier } from "../oci/spec.js";
 import { Annotation } from "../pod/annotations.js";
-import { type ActivateMode, type ContainerPolicy, parsePodPolicy } from "../pod/policy.js";
+import {
+  type ActivateMode,
+  type ContainerPolicy,
+  parsePodPolicy,
+  resolveActivateMode,
+} from "../pod/policy.js";
+import { locateDefaults } from "./activation-defaults.js";
 import type { NodeConfig } from "./config.js";
 import {
   type ActivationShell,
@@ -36,8 +45,10 @@ import {
   saveContainerRecord,
   statePaths,
 } from "./container-state.js";
-import { probeDevLayout } from "./dev-layout.js";
+import { prepareEnvCache } from "./env-cache-dir.js";
 import { profileKey } from "./profile-cache.js";
+import { profileFacts } from "./profile-facts.js";
+import { readPropagatedBuildInputs } from "./propagated-inputs.js";
 import { dropContainerState } from "./release.js";
 import { locateBash } from "./shell.js";
 import { storeMount, storePathOf } from "./store-mount.js";
@@ -58,9 +69,9 @@ export interface StartDeps {
     paths: readonly StorePath[],
     forEnv?: { readonly owner: string; readonly token: Secret | undefined },
   ) => Promise<{ substituted: readonly StorePath[] }>;
-  /** Builds the profile of `packages` (their `outputs`), with generated files linked at top priority. */
+  /** Builds the profile of `links`, with generated files linked at top priority. */
   readonly buildProfile: (
-    packages: readonly SelectedPackage[],
+    links: readonly ProfileLink[],
     name: string,
     extraFiles: Readonly<Record<string, ActivationFile>>,
   ) => Promise<StorePath>;
@@ -83,9 +94,12 @@ export type CreateOutcome =
       readonly kind: "flox";
       readonly spec: OciSpec;
       readonly record: ContainerRecord;
-      readonly policy: Extract<ContainerPolicy, { kind: "flox" }>;
+      /** The pod's policy, with `mode` resolved (annotation, else manifest, else run). */
+      readonly policy: Extract<ContainerPolicy, { kind: "flox" }> & { readonly mode: ActivateMode };
       /** What this start measured, for logs and telemetry (durations in ms). */
       readonly stats: StartStats;
+      /** Lines for the container's own log (the wrapper writes them to the stderr runc hands on). */
+      readonly containerWarnings: readonly string[];
     };
 
 export interface StartStats {
@@ -117,32 +131,44 @@ export async function prepareContainer(
   if (annotations[Annotation.resolvedStorePath] !== undefined) {
     return { kind: "unmodified", spec, reason: "already-prepared" };
   }
-  const policy = parsePodPolicy(annotations);
-  if (policy.kind === "unmodified") return { kind: "unmodified", spec, reason: policy.reason };
+  const podPolicy = parsePodPolicy(annotations);
+  if (podPolicy.kind === "unmodified") return { kind: "unmodified", spec, reason: podPolicy.reason };
 
   const started = deps.now();
-  const ref = formatEnvironmentRef(policy.ref);
+  const ref = formatEnvironmentRef(podPolicy.ref);
   const token = await deps.readToken(spec);
-  const resolved = await deps.resolve(policy.ref, token);
+  const resolved = await deps.resolve(podPolicy.ref, token);
   const resolvedAt = deps.now();
 
   const lock = parseLockfile(resolved.lockText, `${ref} generation ${resolved.generation} manifest.lock`);
   const manifest = manifestFromLock(lock);
-  const packages = packagesForMode(selectPackages(lock, deps.system), policy.mode);
-  const files = activationFiles({ vars: manifest.vars, ...hookOf(manifest) });
+  const policy = { ...podPolicy, mode: resolveActivateMode(podPolicy.mode, manifest.options.activateMode) };
+  const packages = selectPackages(lock, deps.system);
+  const links = profileLinks(packages);
+  const files = activationFiles({
+    vars: manifest.vars,
+    ...hookOf(manifest),
+    profileScripts: policy.mode === "dev",
+  });
   const profileName = `flox-env-${policy.mode}`;
-  const key = profileKey(packages, profileName, files);
+  const key = profileKey(links, profileName, files);
   const cached = await deps.cachedProfile(key);
   const { substituted } =
     cached === undefined
       ? await deps.realise(
-          packages.flatMap((pkg) => Object.values(pkg.outputs)),
+          links.flatMap((link) => link.paths),
           { owner: policy.ref.owner, token },
         )
       : { substituted: [] };
   const realisedAt = deps.now();
 
-  const storePath = cached ?? (await deps.buildProfile(packages, profileName, files));
+  const storePath =
+    cached ??
+    (await deps.buildProfile(
+      policy.mode === "dev" ? [...links, ...(await devPropagated(links, packages, deps))] : links,
+      profileName,
+      files,
+    ));
   const paths = statePaths(deps.config.runtime.stateDir, containerId);
   // From the first GC root on, a failed start must not leave state behind that nothing releases; a
   // killed one is found by its claim (released by the caller once the spec is written) and swept.
@@ -153,26 +179,32 @@ export async function prepareContainer(
     if (cached === undefined) await deps.rememberProfile(key, storePath);
     const builtAt = deps.now();
 
-    // Only an environment whose activation files exist (a hook or shell-only [vars]) gets a shell.
-    const why = shellReason(`${policy.ref.owner}/${policy.ref.name}`, resolved.generation, manifest);
-    const shell =
-      ACTIVATE_SCRIPT in files
-        ? await activationShell(storePath, packages, why, { deps, shellGcRoot: paths.shellGcRoot })
-        : undefined;
-    const devLayout =
-      policy.mode === "dev" ? await probeDevLayout(storePath, deps.config.nix.storeRoot) : undefined;
-    const activation = activationInput(
-      policy,
-      manifest,
-      storePath,
-      resolved.generation,
-      deps.config,
+    const facts = await profileFacts(storePath, {
+      stateDir: deps.config.runtime.stateDir,
+      storeRoot: deps.config.nix.storeRoot,
+      closure: deps.closure,
+    });
+    const devLayout = facts.devLayout;
+    const defaults = await activationDefaults(facts.defaults, deps, paths);
+    const activation = activationInput(policy, manifest, storePath, resolved, deps.config, {
       devLayout,
-    );
+      defaults,
+    });
     const ociProcess = spec.process ?? {};
     const cwd = typeof ociProcess.cwd === "string" ? ociProcess.cwd : "/";
-    const { env } = computeActivation(activation, ociProcess.env ?? [], cwd);
-    await mkdir(paths.envCache, { recursive: true, mode: 0o755 });
+    const { env, needsShell } = computeActivation(activation, ociProcess.env ?? [], cwd);
+    // Only an environment that needs bash (a hook, shell-only [vars], dev-mode profile.d) gets one.
+    const why = shellReason(`${policy.ref.owner}/${policy.ref.name}`, resolved.generation, manifest, {
+      profileScripts: policy.mode === "dev" && (devLayout.profileScripts ?? []).length > 0,
+    });
+    const shell =
+      needsShell && ACTIVATE_SCRIPT in files
+        ? await activationShell(storePath, packages, why, { deps, shellGcRoot: paths.shellGcRoot })
+        : undefined;
+    await prepareEnvCache(paths.envCache, ociProcess, {
+      pipConfig: policy.mode === "dev" && devLayout.pip3 === true,
+    });
+    const containerWarnings = unsupportedServicesWarning(manifest, deps.log, containerId);
     const shellPath = shell === undefined ? undefined : storePathOf(shell.bash);
     const nixMount = await storeMount({
       containerId,
@@ -189,7 +221,12 @@ export async function prepareContainer(
       mountEnvCache(paths.envCache),
       activateProcess(
         env,
-        shell === undefined ? undefined : shellArgs(shell.bash, shell.script, ociProcess.args ?? []),
+        shell === undefined
+          ? undefined
+          : shellArgs(shell.bash, shell.script, ociProcess.args ?? [], {
+              phase: "start",
+              record: shell.record ?? ACTIVATION_RECORD,
+            }),
       ),
       addAnnotations({
         [Annotation.resolvedGeneration]: String(resolved.generation),
@@ -231,7 +268,7 @@ export async function prepareContainer(
       shell: shell?.bash,
       ...stats,
     });
-    return { kind: "flox", spec: applyModifiers(spec, modifiers), record, policy, stats };
+    return { kind: "flox", spec: applyModifiers(spec, modifiers), record, policy, stats, containerWarnings };
   } catch (error) {
     await dropContainerState(containerId, {
       stateDir: deps.config.runtime.stateDir,
@@ -245,11 +282,48 @@ export async function prepareContainer(
 }
 
 /**
- * The packages as the profile links them: `run` links each package's selected outputs, `dev` all of
- * them (Flox's dev build, with headers, pkg-config files and the like). Pure.
+ * What dev mode links besides the packages: the paths they propagate (nix-support/propagated-build-
+ * inputs, recursively), read from the node store now that the packages are realised.
  */
-export function packagesForMode(packages: readonly SelectedPackage[], mode: ActivateMode): SelectedPackage[] {
-  return mode === "dev" ? packages.map((pkg) => ({ ...pkg, outputs: pkg.allOutputs })) : [...packages];
+async function devPropagated(
+  links: readonly ProfileLink[],
+  packages: readonly SelectedPackage[],
+  deps: StartDeps,
+): Promise<ProfileLink[]> {
+  const propagated = await readPropagatedBuildInputs(
+    links.flatMap((link) => link.paths),
+    deps.config.nix.storeRoot,
+  );
+  // Flox's counter has already numbered lockfile v1's other outputs; continue after them.
+  const counted = packages.reduce((n, pkg) => n + Object.keys(pkg.outputPriorities ?? {}).length, 0);
+  return propagatedLinks(links, propagated, counted);
+}
+
+/** The envrc defaults, rooting what came from the node config for as long as the container runs. */
+async function activationDefaults(
+  fromEnvironment: ActivationDefaults,
+  deps: StartDeps,
+  paths: ReturnType<typeof statePaths>,
+): Promise<ActivationDefaults> {
+  const { defaults, configPaths } = await locateDefaults(fromEnvironment, {
+    configCacert: deps.config.runtime.cacert,
+    configLocales: deps.config.runtime.locales,
+    realise: deps.realise,
+  });
+  if (configPaths.cacert !== undefined) await deps.addGcRoot(configPaths.cacert, paths.cacertGcRoot);
+  if (configPaths.locales !== undefined) await deps.addGcRoot(configPaths.locales, paths.localesGcRoot);
+  return defaults;
+}
+
+/**
+ * `[services]` are not run by this runtime (SPEC §11): the command starts anyway, and one warning
+ * line for the container's log (and the node log) names the services that were not started.
+ */
+function unsupportedServicesWarning(manifest: Manifest, log: Logger, containerId: string): string[] {
+  const names = serviceNames(manifest);
+  if (names.length === 0) return [];
+  log.warn("start.services-not-started", { container: containerId, services: names.join(",") });
+  return [servicesWarning(names)];
 }
 
 /** The bash and script that activate this container, with a GC root for a bash from the config. */
@@ -271,15 +345,21 @@ async function activationShell(
   });
   // The environment's closure keeps its own bash alive; a configured one needs a root of its own.
   if (located.configStorePath !== undefined) await deps.addGcRoot(located.configStorePath, ctx.shellGcRoot);
-  return { bash: located.bash, script: `${profile}/${ACTIVATE_SCRIPT}` };
+  return { bash: located.bash, script: `${profile}/${ACTIVATE_SCRIPT}`, record: ACTIVATION_RECORD };
 }
 
 /** Names what makes the environment need bash, for the error when none is found. */
-function shellReason(ref: string, generation: number, manifest: Manifest): string {
+function shellReason(
+  ref: string,
+  generation: number,
+  manifest: Manifest,
+  options: { readonly profileScripts: boolean },
+): string {
   const vars = varsNeedingShell(manifest.vars);
   const what = [
     ...(hasHook(manifest.hook.onActivate) ? ["hook.on-activate"] : []),
     ...(vars.length > 0 ? [`[vars] ${vars.join(", ")}`] : []),
+    ...(options.profileScripts ? ["the packages' profile.d scripts in dev mode"] : []),
   ];
   return `environment ${ref} generation ${generation} (${what.join(" and ")})`;
 }
@@ -289,24 +369,26 @@ function hookOf(manifest: Manifest): { hook?: string } {
 }
 
 function activationInput(
-  policy: Extract<ContainerPolicy, { kind: "flox" }>,
+  policy: Extract<ContainerPolicy, { kind: "flox" }> & { readonly mode: ActivateMode },
   manifest: Manifest,
   floxEnv: StorePath,
-  generation: number,
+  resolved: ResolvedEnvironment,
   config: NodeConfig,
-  devLayout: DevLayout | undefined,
+  probed: { readonly devLayout: DevLayout; readonly defaults: ActivationDefaults },
 ): ActivationInput {
   return {
     floxEnv,
     owner: policy.ref.owner,
     name: policy.ref.name,
-    generation,
+    generation: resolved.generation,
+    pinned: policy.ref.generation !== undefined,
     mode: policy.mode,
     floxhubUrl: config.floxhub.url,
     vars: manifest.vars,
     ...hookOf(manifest),
     envCache: ENV_CACHE_MOUNT_POINT,
     disableMetrics: policy.disableMetrics,
-    ...(devLayout === undefined ? {} : { devLayout }),
+    devLayout: probed.devLayout,
+    defaults: probed.defaults,
   };
 }

@@ -12,9 +12,12 @@ export async function readSpec(bundle: string): Promise<OciSpec> {
   ) as OciSpec;
 }
 
-/** Replaces `<bundle>/config.json` atomically, so runc never reads a half-written spec. */
+/**
+ * Replaces `<bundle>/config.json` atomically, so runc never reads a half-written spec. Not fsync'd: the
+ * bundle does not survive a reboot (containerd's state dir is a tmpfs), and runc reads it right away.
+ */
 export async function writeSpec(bundle: string, spec: OciSpec): Promise<void> {
-  await writeFileAtomic(join(bundle, "config.json"), JSON.stringify(spec));
+  await writeFileAtomic(join(bundle, "config.json"), JSON.stringify(spec), 0o644, { durable: false });
 }
 
 /** Reads an exec `--process` file (an OCI process object). */
@@ -22,8 +25,9 @@ export async function readProcess(path: string): Promise<OciProcess> {
   return parseJsonObject(await readFile(path, "utf8"), path) as OciProcess;
 }
 
+/** Replaces an exec `--process` file atomically; not fsync'd: the shim deletes it after the exec. */
 export async function writeProcess(path: string, process: OciProcess): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(process), 0o600);
+  await writeFileAtomic(path, JSON.stringify(process), 0o600, { durable: false });
 }
 
 // The OCI types are structural and keep unknown keys, so an object check is the whole validation

@@ -21,6 +21,12 @@ export const Annotation = {
   resolvedStorePath: "flox.dev/resolved-store-path",
 } as const;
 
+/**
+ * The glob containerd's `pod_annotations` / `container_annotations` take to pass every `flox.dev/…`
+ * annotation into the OCI spec (Go's path.Match: `*` stops at `/`, so a bare `*` would miss them).
+ */
+export const FLOX_ANNOTATION_GLOB = "flox.dev/*";
+
 /** Annotations containerd's CRI plugin sets on every spec it writes. */
 export const CriAnnotation = {
   /** `sandbox` for the pause container, `container` for the others. */

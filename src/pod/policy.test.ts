@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ImagelessError } from "../errors/imageless-error.js";
-import { parseEnvironmentRef, parsePodPolicy } from "./policy.js";
+import { type ActivateMode, parseEnvironmentRef, parsePodPolicy, resolveActivateMode } from "./policy.js";
 
 const container = (name: string, extra: Record<string, string> = {}): Record<string, string> => ({
   "io.kubernetes.cri.container-type": "container",
@@ -23,12 +23,11 @@ describe("parsePodPolicy()", () => {
     assert.deepEqual(parsePodPolicy(container("app")), { kind: "unmodified", reason: "no-environment" });
   });
 
-  it("applies defaults: run mode, read-only /nix, metrics on", () => {
+  it("applies defaults: no mode (the manifest decides), read-only /nix, metrics on", () => {
     assert.deepEqual(parsePodPolicy(container("app", { "flox.dev/environment": "acme/web" })), {
       kind: "flox",
       containerName: "app",
       ref: { owner: "acme", name: "web" },
-      mode: "run",
       nixMutable: false,
       disableMetrics: false,
       skipExec: false,
@@ -154,4 +153,20 @@ describe("parseEnvironmentRef()", () => {
     });
   }
   // The name rule itself, its edges and its property tests: src/names/environment-names.test.ts.
+});
+
+describe("resolveActivateMode()", () => {
+  const cases: [ActivateMode | undefined, ActivateMode | undefined, ActivateMode][] = [
+    [undefined, undefined, "run"],
+    [undefined, "dev", "dev"],
+    [undefined, "run", "run"],
+    ["run", "dev", "run"],
+    ["dev", "run", "dev"],
+    ["dev", undefined, "dev"],
+  ];
+  for (const [annotation, manifest, expected] of cases) {
+    it(`resolveActivateMode() gives ${expected} for annotation ${annotation ?? "none"} and manifest ${manifest ?? "none"}`, () => {
+      assert.equal(resolveActivateMode(annotation, manifest), expected);
+    });
+  }
 });

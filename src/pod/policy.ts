@@ -11,7 +11,11 @@ export type ContainerPolicy =
       readonly kind: "flox";
       readonly containerName: string;
       readonly ref: EnvironmentRef;
-      readonly mode: ActivateMode;
+      /**
+       * From `flox.dev/activate-mode`; absent when the pod does not set it, and then the manifest's
+       * `options.activate.mode` decides (see {@link resolveActivateMode}).
+       */
+      readonly mode?: ActivateMode;
       readonly nixMutable: boolean;
       readonly disableMetrics: boolean;
       /** exec and exec probes run outside the environment (flox.dev/skip-containers-exec). */
@@ -42,11 +46,12 @@ export function parsePodPolicy(annotations: Readonly<Record<string, string>>): C
   if (skipped.has(containerName)) return { kind: "unmodified", reason: "skipped" };
   const skipExec = parseContainerList(annotations[Annotation.skipContainersExec]);
 
+  const mode = parseActivateMode(annotations[Annotation.activateMode]);
   return {
     kind: "flox",
     containerName,
     ref: parseEnvironmentRef(environment),
-    mode: parseActivateMode(annotations[Annotation.activateMode]),
+    ...(mode === undefined ? {} : { mode }),
     nixMutable: parseBoolean(Annotation.nixMutable, annotations[Annotation.nixMutable]),
     disableMetrics: parseBoolean(Annotation.disableMetrics, annotations[Annotation.disableMetrics]),
     skipExec: skipExec.has(containerName),
@@ -62,8 +67,23 @@ export function parseEnvironmentRef(value: string): EnvironmentRef {
   return parseRef(value, `annotation ${Annotation.environment}`, { generation: true });
 }
 
-function parseActivateMode(value: string | undefined): ActivateMode {
-  if (value === undefined) return "run";
+/**
+ * The mode a container activates in: the pod's `flox.dev/activate-mode`, else the manifest's
+ * `[options] activate.mode`, else `run` (a pod's default; Flox's CLI defaults to `dev`). Pure.
+ *
+ * @example
+ * resolveActivateMode(undefined, "dev"); // "dev"
+ * resolveActivateMode("run", "dev"); // "run"
+ */
+export function resolveActivateMode(
+  annotation: ActivateMode | undefined,
+  manifest: ActivateMode | undefined,
+): ActivateMode {
+  return annotation ?? manifest ?? "run";
+}
+
+function parseActivateMode(value: string | undefined): ActivateMode | undefined {
+  if (value === undefined) return undefined;
   const mode = value.trim().toLowerCase();
   if (mode === "run" || mode === "dev") return mode;
   throw new ImagelessError(

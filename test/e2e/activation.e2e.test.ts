@@ -1,7 +1,8 @@
 /**
- * Activation through containerd and CRI (SPEC §5): hooks and shell-only [vars] run in the
- * environment's bash and then exec the command; without them there is no shell at all; `dev` mode
- * links every output and sets the development variables.
+ * Activation through containerd and CRI (SPEC §5, docs/flox-compatibility.md): hooks and shell-only
+ * [vars] run in the environment's bash once per container and then exec the command; without them
+ * there is no shell at all; certificates and locale default as Flox's envrc does; `dev` mode adds
+ * what a package propagates, its profile.d scripts and the development variables.
  */
 import assert from "node:assert/strict";
 import { lstatSync } from "node:fs";
@@ -33,7 +34,14 @@ const HOOK = ["echo hook-stdout", "echo hook-stderr >&2", 'export FROM_HOOK="hoo
 before(async () => {
   work = await makeTempDir("activation");
   fixtures = await buildFixturePackages(join(work, "fixtures"));
-  const { coreutils, bash, hello, libgreet } = fixtures.packages;
+  const { coreutils, bash, hello, libgreet, cacert, python3 } = fixtures.packages;
+  const tlsCheck = fixtures.packages["tls-check"];
+  const libgreetOutputs = {
+    installId: "libgreet",
+    path: libgreet,
+    outputs: { out: libgreet, dev: fixtures.packages["libgreet-dev"] },
+    outputsToInstall: ["out"],
+  };
   const base = [
     { installId: "coreutils", path: coreutils },
     { installId: "bash", path: bash },
@@ -67,15 +75,85 @@ before(async () => {
     {
       name: "libs",
       generations: [
+        // bash: dev mode sources libgreet's profile.d script, which takes a shell.
+        fixtureGeneration([...base, libgreetOutputs], { schemaVersion: "1.10.0" }),
+      ],
+    },
+    {
+      name: "libs-v1",
+      generations: [fixtureGeneration([...base, libgreetOutputs])],
+    },
+    {
+      name: "python",
+      generations: [
         fixtureGeneration([
           { installId: "coreutils", path: coreutils },
-          {
-            installId: "libgreet",
-            path: libgreet,
-            outputs: { out: libgreet, dev: fixtures.packages["libgreet-dev"] },
-            outputsToInstall: ["out"],
-          },
+          { installId: "python3", path: python3 },
         ]),
+      ],
+    },
+    {
+      name: "dev-by-manifest",
+      generations: [
+        fixtureGeneration([{ installId: "coreutils", path: coreutils }], { activateMode: "dev" }),
+      ],
+    },
+    {
+      name: "certs",
+      generations: [
+        fixtureGeneration([
+          { installId: "coreutils", path: coreutils },
+          { installId: "cacert", path: cacert },
+          { installId: "tls-check", path: tlsCheck },
+          // The same store path under a second install id builds (builder.pl links it once).
+          { installId: "coreutils-again", path: coreutils },
+        ]),
+      ],
+    },
+    {
+      name: "nocerts",
+      generations: [
+        fixtureGeneration([
+          { installId: "coreutils", path: coreutils },
+          { installId: "tls-check", path: tlsCheck },
+        ]),
+      ],
+    },
+    {
+      name: "hook-rules",
+      generations: [
+        fixtureGeneration(base, {
+          // Indented as a TOML multi-line string often is: the heredoc terminator works only outdented.
+          hook: [
+            "    cat <<EOF",
+            "    from heredoc",
+            "    EOF",
+            "    cd /nix",
+            "    umask 0077",
+            '    export AFTER_CD="$PWD"',
+            "    false",
+          ].join("\n"),
+        }),
+      ],
+    },
+    {
+      name: "hook-exits",
+      generations: [fixtureGeneration(base, { hook: "echo leaving >&2\nexit 3" })],
+    },
+    {
+      name: "counting",
+      generations: [
+        fixtureGeneration(base, {
+          hook: 'echo started >>"$FLOX_ENV_CACHE/count"\nexport COUNTED="yes $$"',
+        }),
+      ],
+    },
+    {
+      name: "services",
+      generations: [
+        fixtureGeneration([{ installId: "coreutils", path: coreutils }], {
+          services: { web: "sleep 600", db: "sleep 600" },
+        }),
       ],
     },
   ]);
@@ -149,7 +227,7 @@ describe("hook.on-activate and [vars] through bash", () => {
     );
   });
 
-  it("execs the command in place of bash (same PID) and runs the hook again for ExecSync", async () => {
+  it("execs the command in place of bash (same PID); ExecSync gets the hook's exports, not its output", async () => {
     await withPod(
       "hooked-exec",
       { "flox.dev/environment": "acme/hooked:1" },
@@ -167,7 +245,7 @@ describe("hook.on-activate and [vars] through bash", () => {
         const exec = await node.cri.execSync(app, ["sh", "-c", 'echo "$FROM_HOOK/$NOW"'], 20);
         assert.equal(exec.exitCode, 0);
         assert.equal(exec.stdout.toString(), "hook saw hello/shell-hello\n");
-        assert.equal(exec.stderr.toString(), "hook-stdout\nhook-stderr\n", "the hook ran for the exec");
+        assert.equal(exec.stderr.toString(), "", "the hook did not run again for the exec");
         const missing = await node.cri.execSync(app, ["no-such-tool"], 20);
         assert.equal(missing.exitCode, 127);
         assert.match(missing.stderr.toString(), /no-such-tool: command not found/);
@@ -194,17 +272,73 @@ describe("hook.on-activate and [vars] through bash", () => {
     }
   });
 
-  it("fails the container with exit code 1 and the hook's stderr in the log when the hook fails", async () => {
+  it("runs the command when the hook ends with a non-zero status (Flox ignores it)", async () => {
     await withPod(
       "failing",
       { "flox.dev/environment": "acme/failing:1" },
       ["sh", "-c", "echo ran"],
       async (pod, app) => {
         const { code, log } = await finished(pod, app);
+        assert.equal(code, 0, log.stderr);
+        assert.equal(log.stdout, "ran\n");
+        assert.equal(log.stderr, "about to fail\n");
+      },
+    );
+  });
+
+  it("fails the container with exit code 1 and a message when the hook exits", async () => {
+    await withPod(
+      "hook-exits",
+      { "flox.dev/environment": "acme/hook-exits:1" },
+      ["sh", "-c", "echo ran"],
+      async (pod, app) => {
+        const { code, log } = await finished(pod, app);
         assert.equal(code, 1);
         assert.equal(log.stdout, "");
-        assert.match(log.stderr, /about to fail/);
-        assert.match(log.stderr, /imageless: hook\.on-activate failed with exit status 1/);
+        assert.equal(
+          log.stderr,
+          "leaving\nimageless: hook.on-activate ended activation early (exit or exec): the command was not run\n",
+        );
+      },
+    );
+  });
+
+  it("outdents the hook, and keeps its cd and umask from the command (only variables reach it)", async () => {
+    await withPod(
+      "hook-rules",
+      { "flox.dev/environment": "acme/hook-rules:1" },
+      ["sh", "-c", 'echo "$AFTER_CD|$PWD|$(pwd)|$(umask)"'],
+      async (pod, app) => {
+        const { code, log } = await finished(pod, app);
+        assert.equal(code, 0, log.stderr);
+        assert.equal(log.stdout, "/nix|/|/|0022\n");
+        assert.equal(log.stderr, "from heredoc\n");
+      },
+    );
+  });
+
+  it("runs the hook once per container: ExecSync replays its exports without running it", async () => {
+    await withPod(
+      "counting",
+      { "flox.dev/environment": "acme/counting:1" },
+      ["sh", "-c", 'echo "main $COUNTED"; exec sleep 600'],
+      async (pod, app) => {
+        assert.deepEqual(pod.startErrors, {});
+        const logPath = pod.logPaths["app"] ?? "";
+        await waitFor(
+          async () => (await readContainerLog(logPath)).stdout.startsWith("main yes"),
+          "the start",
+        );
+        const main = (await readContainerLog(logPath)).stdout.trim().slice("main ".length);
+        for (let i = 0; i < 3; i++) {
+          const exec = await node.cri.execSync(app, ["sh", "-c", 'echo "$COUNTED"'], 20);
+          assert.deepEqual(
+            [exec.exitCode, exec.stdout.toString(), exec.stderr.toString()],
+            [0, `${main}\n`, ""],
+          );
+        }
+        const count = await node.cri.execSync(app, ["cat", "/var/cache/flox/count"], 20);
+        assert.equal(count.stdout.toString(), "started\n");
       },
     );
   });
@@ -296,15 +430,15 @@ describe("flox.dev/activate-mode", () => {
   const probe = [
     "sh",
     "-c",
-    'echo "CPATH=${CPATH-unset} PYTHONPATH=${PYTHONPATH-unset} PKG_CONFIG_PATH=${PKG_CONFIG_PATH-unset}"; ls "$FLOX_ENV/include" "$FLOX_ENV/lib/pkgconfig" 2>&1; echo "FLOX_ENV=$FLOX_ENV"',
+    'echo "CPATH=${CPATH-unset} PKG_CONFIG_PATH=${PKG_CONFIG_PATH-unset} PROFILE_D=${GREET_PROFILE_D-unset}"; ls "$FLOX_ENV/bin" "$FLOX_ENV/include" 2>&1; echo "FLOX_ENV=$FLOX_ENV"',
   ];
 
-  it("dev links every output and sets CPATH, PYTHONPATH, PKG_CONFIG_PATH…; run does neither", async () => {
+  async function runModes(env: string): Promise<Record<string, string>> {
     const outputs: Record<string, string> = {};
     for (const mode of ["run", "dev"]) {
       await withPod(
-        `libs-${mode}`,
-        { "flox.dev/environment": "acme/libs:1", "flox.dev/activate-mode": mode },
+        `${env}-${mode}`,
+        { "flox.dev/environment": `acme/${env}:1`, "flox.dev/activate-mode": mode },
         probe,
         async (pod, app) => {
           const { code, log } = await finished(pod, app);
@@ -313,19 +447,74 @@ describe("flox.dev/activate-mode", () => {
         },
       );
     }
-    const devEnv = /FLOX_ENV=(\S+)/.exec(outputs["dev"] ?? "")?.[1] ?? "?";
+    return outputs;
+  }
+
+  it("dev links what packages propagate, sources their profile.d and sets CPATH…; run does none of it", async () => {
+    const outputs = await runModes("libs");
+    const dev = outputs["dev"] ?? "";
+    const run = outputs["run"] ?? "";
+    const devEnv = /FLOX_ENV=(\S+)/.exec(dev)?.[1] ?? "?";
     assert.match(devEnv, /-flox-env-dev$/);
-    assert.match(outputs["dev"] ?? "", new RegExp(`CPATH=${devEnv}/include `));
-    assert.match(outputs["dev"] ?? "", new RegExp(`PYTHONPATH=${devEnv}/lib/python3.11/site-packages `));
-    assert.match(
-      outputs["dev"] ?? "",
-      new RegExp(`PKG_CONFIG_PATH=${devEnv}/lib/pkgconfig:${devEnv}/share/pkgconfig`),
-    );
+    assert.match(dev, new RegExp(`CPATH=${devEnv}/include `));
+    assert.match(dev, new RegExp(`PKG_CONFIG_PATH=${devEnv}/lib/pkgconfig:${devEnv}/share/pkgconfig `));
+    assert.match(dev, new RegExp(`PROFILE_D=sourced with FLOX_ENV=${devEnv}\n`));
+    assert.match(dev, /\bgreet\n/, "greeting, propagated by libgreet, is linked in dev");
+    // outputs_to_install is ["out"]: the dev output is linked in neither mode (schema-version manifest).
+    assert.doesNotMatch(dev, /greet\.h/);
+    assert.match(run, /CPATH=unset PKG_CONFIG_PATH=unset PROFILE_D=unset/);
+    assert.doesNotMatch(run, /\bgreet\n/);
+    assert.match(run, /-flox-env-run\n$/);
+  });
+
+  it("links every output of a version 1 manifest in both modes (the others below the installed ones)", async () => {
+    const outputs = await runModes("libs-v1");
+    assert.match(outputs["run"] ?? "", /greet\.h/);
     assert.match(outputs["dev"] ?? "", /greet\.h/);
-    assert.match(outputs["dev"] ?? "", /greet\.pc/);
-    assert.match(outputs["run"] ?? "", /CPATH=unset PYTHONPATH=unset PKG_CONFIG_PATH=unset/);
-    assert.doesNotMatch(outputs["run"] ?? "", /greet\.h/);
-    assert.match(outputs["run"] ?? "", /-flox-env-run\n$/);
+  });
+
+  it("sets PYTHONPATH for python3's version and PIP_CONFIG_FILE (with its pip.ini) in dev mode only", async () => {
+    const show = [
+      "sh",
+      "-c",
+      'echo "${PYTHONPATH-unset}|${PIP_CONFIG_FILE-unset}"; cat "${PIP_CONFIG_FILE:-/dev/null}"',
+    ];
+    for (const mode of ["run", "dev"]) {
+      await withPod(
+        `python-${mode}`,
+        { "flox.dev/environment": "acme/python:1", "flox.dev/activate-mode": mode },
+        [...show, ""],
+        async (pod, app) => {
+          const { code, log } = await finished(pod, app);
+          assert.equal(code, 0, log.stderr);
+          if (mode === "run") assert.equal(log.stdout, "unset|unset\n");
+          else {
+            assert.match(
+              log.stdout,
+              /^\/nix\/store\/[a-z0-9]{32}-flox-env-dev\/lib\/python3\.11\/site-packages\|\/var\/cache\/flox\/pip\.ini\n\[global\]\nrequire-virtualenv = true\n$/,
+            );
+          }
+        },
+      );
+    }
+  });
+
+  it("uses the manifest's options.activate.mode when the pod has no annotation", async () => {
+    await withPod(
+      "dev-by-manifest",
+      { "flox.dev/environment": "acme/dev-by-manifest" },
+      ["sh", "-c", 'echo "$FLOX_ENV|$_FLOX_ACTIVE_ENVIRONMENTS"'],
+      async (pod, app) => {
+        const { code, log } = await finished(pod, app);
+        assert.equal(code, 0, log.stderr);
+        const [floxEnv, active] = log.stdout.trim().split("|");
+        assert.match(floxEnv ?? "", /-flox-env-dev$/);
+        // A live (unpinned) reference: no generation, as Flox writes it without -g.
+        const [entry] = JSON.parse(active ?? "");
+        assert.deepEqual(Object.keys(entry), ["environment", "mode"]);
+        assert.equal(entry.mode, "dev");
+      },
+    );
   });
 
   it("fails StartContainer for an invalid mode, naming the annotation, the value and the accepted ones", async () => {
@@ -338,6 +527,107 @@ describe("flox.dev/activate-mode", () => {
         assert.match(error, /imageless: annotation flox\.dev\/activate-mode: cannot use "debug"/);
         assert.match(error, /"run"/);
         assert.match(error, /"dev"/);
+      },
+    );
+  });
+});
+
+describe("certificates and locale (Flox's envrc defaults)", () => {
+  it("points SSL_CERT_FILE and NIX_SSL_CERT_FILE at the environment's CA bundle on the empty image", async () => {
+    await withPod(
+      "certs",
+      { "flox.dev/environment": "acme/certs:1" },
+      ["sh", "-c", 'tls-check; echo "$NIX_SSL_CERT_FILE"'],
+      async (pod, app) => {
+        const { code, log } = await finished(pod, app);
+        assert.equal(code, 0, log.stderr);
+        assert.match(
+          log.stdout,
+          /^(\/nix\/store\/[a-z0-9]{32}-flox-env-run\/etc\/ssl\/certs\/ca-bundle\.crt) [1-9][0-9]* certificates\n\1\n$/,
+        );
+      },
+    );
+  });
+
+  it("keeps the container's own SSL_CERT_FILE", async () => {
+    const pod = await runPod(node.cri, {
+      name: "certs-own",
+      runtimeHandler: FLOX_HANDLER,
+      annotations: { "flox.dev/environment": "acme/certs:1" },
+      logDir: node.logDir,
+      containers: [
+        {
+          name: "app",
+          image: EMPTY_IMAGE_REF,
+          command: ["sh", "-c", 'echo "$SSL_CERT_FILE|$NIX_SSL_CERT_FILE"'],
+          env: { SSL_CERT_FILE: "/etc/own/ca.pem" },
+        },
+      ],
+    });
+    try {
+      const { code, log } = await finished(pod, pod.containers["app"] ?? "");
+      assert.equal(code, 0, log.stderr);
+      assert.equal(log.stdout, "/etc/own/ca.pem|/etc/own/ca.pem\n");
+    } finally {
+      await removePod(node.cri, pod.podId);
+    }
+  });
+
+  it("falls back to [runtime] cacert of the node config, then sets nothing", async () => {
+    await withPod(
+      "nocerts",
+      { "flox.dev/environment": "acme/nocerts:1" },
+      ["tls-check"],
+      async (pod, app) => {
+        const { code, log } = await finished(pod, app);
+        assert.equal(code, 1);
+        assert.equal(log.stderr, "tls-check: no CA bundle at SSL_CERT_FILE=\n");
+      },
+    );
+    const original = await readFile(node.configPath, "utf8");
+    await setConfigKeys(node.configPath, "runtime", { cacert: fixtures.packages.cacert });
+    try {
+      await withPod(
+        "nocerts-node",
+        { "flox.dev/environment": "acme/nocerts:1" },
+        ["sh", "-c", "tls-check && exec sleep 600"],
+        async (pod, app) => {
+          assert.deepEqual(pod.startErrors, {});
+          const logPath = pod.logPaths["app"] ?? "";
+          await waitFor(async () => (await readContainerLog(logPath)).stdout !== "", "tls-check's output");
+          assert.match(
+            (await readContainerLog(logPath)).stdout,
+            new RegExp(
+              `^${fixtures.packages.cacert}/etc/ssl/certs/ca-bundle.crt [1-9][0-9]* certificates\n$`,
+            ),
+          );
+          // The node's bundle is not in the environment's closure: the container roots it while it runs.
+          assert.ok(
+            pathExists(join(node.stateDir, "gcroots", `${app}.cacert`)),
+            "the node's bundle is rooted",
+          );
+        },
+      );
+    } finally {
+      await writeFile(node.configPath, original);
+    }
+  });
+});
+
+describe("what is not supported says so", () => {
+  it("starts the command of a manifest with [services] after one warning line naming them", async () => {
+    await withPod(
+      "services",
+      { "flox.dev/environment": "acme/services:1" },
+      ["sh", "-c", "echo ran"],
+      async (pod, app) => {
+        const { code, log } = await finished(pod, app);
+        assert.equal(code, 0, log.stderr);
+        assert.equal(log.stdout, "ran\n");
+        assert.equal(
+          log.stderr,
+          "imageless: warning: [services] are not supported: not started: db, web; the command runs without them\n",
+        );
       },
     );
   });

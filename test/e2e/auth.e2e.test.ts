@@ -68,7 +68,8 @@ before(async () => {
     },
   ]);
   git = await serveGit(join(work, "floxmeta"), { requireToken: TOKEN });
-  node = await startFloxNode({ gitUrl: git.url, fixtures });
+  // Through the node agent: authorization must still happen per start when one process serves them all.
+  node = await startFloxNode({ gitUrl: git.url, fixtures, agent: true });
   // Telemetry on, so its spool is among the files searched for the token.
   await setConfigKeys(node.configPath, "telemetry", { enabled: true });
   tokenDir = await secretDir("good", TOKEN);

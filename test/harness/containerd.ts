@@ -9,13 +9,13 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+import { connectCri, grpcErrorMessage } from "../../src/cri/cri-client.js";
 import {
   type ContainerdPaths,
   containerdPaths,
   type RuntimeHandler,
   renderContainerdConfig,
 } from "./cri/containerd-config.js";
-import { connectCri, grpcErrorMessage } from "./cri-client.js";
 import { buildBusyboxImage, PAUSE_IMAGE_REF } from "./images.js";
 import { makeTempDir, removeTree } from "./temp.js";
 
@@ -31,6 +31,8 @@ export interface StartContainerdOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Where to put everything; a new temp dir when absent. Removed by `stop()` either way. */
   readonly dir?: string;
+  /** Runs on the written config file before containerd starts (e.g. `imageless node install` editing it). */
+  readonly beforeStart?: (configFile: string) => Promise<void>;
 }
 
 /** A running containerd started by {@link startContainerd}. */
@@ -41,6 +43,8 @@ export interface Containerd {
   readonly root: string;
   readonly state: string;
   readonly pid: number;
+  /** Its start time in clock ticks since boot: with the PID, what names this process (see stopContainerdAt). */
+  readonly startTicks: number;
   /** The environment containerd was started with. */
   readonly env: Readonly<Record<string, string>>;
   /** containerd's stdout and stderr. */
@@ -68,6 +72,7 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
   }
   const configFile = join(dir, "config.toml");
   await writeFile(configFile, renderContainerdConfig(paths, opts.runtimes ?? {}));
+  await opts.beforeStart?.(configFile);
   const logFile = join(dir, "containerd.log");
   const env = { ...stringEnv(process.env), ...opts.env };
   const logFd = openSync(logFile, "a");
@@ -124,6 +129,7 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
     root: paths.root,
     state: paths.state,
     pid,
+    startTicks,
     env,
     logFile,
     importImage: (tar) => importImage(paths.socket, join(dir, "images"), tar),
@@ -138,6 +144,24 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
     throw error;
   }
   return handle;
+}
+
+/**
+ * Stops a containerd that another process started with {@link startContainerd} (the demo's, when the
+ * process that started it is gone): its pods, the process (only if the PID still names it), leftover
+ * shims and inits, mounts and the dir.
+ */
+export async function stopContainerdAt(dir: string, pid: number, startTicks: number): Promise<void> {
+  const paths = containerdPaths(dir);
+  if (isAlive(pid) && processStartTicks(pid) === startTicks) {
+    await removeAllPods(paths.socket);
+    process.kill(pid, "SIGTERM");
+    const deadline = Date.now() + 10_000;
+    while (isAlive(pid) && Date.now() < deadline) await sleep(50);
+    if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  }
+  await killLeftovers(paths, startTicks);
+  await removeTree(dir);
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -15,22 +15,42 @@ export interface FixturePackage {
  * A generation as Flox would write it: manifest.toml and a manifest.lock whose embedded manifest
  * matches, with catalog-shaped entries for x86_64-linux pointing at fixture store paths.
  */
+export interface GenerationOptions {
+  vars?: Record<string, string>;
+  hook?: string;
+  /** `schema-version` (e.g. "1.10.0") instead of `version = 1`: outputs follow outputs_to_install. */
+  schemaVersion?: string;
+  /** `[options] activate.mode`. */
+  activateMode?: "run" | "dev";
+  /** `[services.<name>] command`. */
+  services?: Record<string, string>;
+}
+
 export function fixtureGeneration(
   packages: readonly FixturePackage[],
-  options: { vars?: Record<string, string>; hook?: string } = {},
+  options: GenerationOptions = {},
 ): { manifestToml: string; lock: object } {
   const vars = options.vars ?? {};
   const install = Object.fromEntries(packages.map((pkg) => [pkg.installId, { "pkg-path": pkg.installId }]));
+  const services = Object.fromEntries(
+    Object.entries(options.services ?? {}).map(([name, command]) => [name, { command }]),
+  );
   const manifest = {
-    version: 1,
+    ...(options.schemaVersion === undefined ? { version: 1 } : { "schema-version": options.schemaVersion }),
     install,
     vars,
     hook: options.hook === undefined ? {} : { "on-activate": options.hook },
     profile: {},
-    options: { systems: ["x86_64-linux"] },
+    options: {
+      systems: ["x86_64-linux"],
+      ...(options.activateMode === undefined ? {} : { activate: { mode: options.activateMode } }),
+    },
+    ...(options.services === undefined ? {} : { services }),
   };
   const toml = [
-    "version = 1",
+    options.schemaVersion === undefined
+      ? "version = 1"
+      : `schema-version = ${JSON.stringify(options.schemaVersion)}`,
     "[install]",
     ...packages.map((pkg) => `${pkg.installId}.pkg-path = "${pkg.installId}"`),
     "[vars]",
@@ -39,6 +59,11 @@ export function fixtureGeneration(
     ...(options.hook === undefined ? [] : [`on-activate = ${JSON.stringify(options.hook)}`]),
     "[options]",
     'systems = ["x86_64-linux"]',
+    ...(options.activateMode === undefined ? [] : [`activate.mode = "${options.activateMode}"`]),
+    ...(options.services === undefined ? [] : ["[services]"]),
+    ...Object.entries(options.services ?? {}).map(
+      ([name, command]) => `${name}.command = ${JSON.stringify(command)}`,
+    ),
     "",
   ].join("\n");
   const lock = {

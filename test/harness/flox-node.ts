@@ -1,11 +1,12 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { type CriClient, connectCri } from "../../src/cri/cri-client.js";
 import { buildEmptyImage, EMPTY_IMAGE_REF } from "../../src/image/empty-image.js";
 import { type Containerd, startContainerd } from "./containerd.js";
-import { type CriClient, connectCri } from "./cri-client.js";
 import { buildBusyboxImage } from "./images.js";
 import { nodeLeaks } from "./leaks.js";
 import { buildFixturePackages, type Fixtures } from "./nix-fixtures.js";
+import { type AgentProcess, startAgentProcess } from "./node-agent-process.js";
 import { repoRoot } from "./repo-root.js";
 import { makeTempDir, removeTree } from "./temp.js";
 
@@ -25,6 +26,8 @@ export interface FloxNodeOptions {
   readonly extraConfig?: string;
   /** Extra environment for containerd, which its shims and so the runtime inherit. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Run `imageless node agent` for this node (stopped by `stop()`); without it every call runs in-process. */
+  readonly agent?: boolean;
 }
 
 /** A node as a cluster would have it: a private containerd whose `flox` handler runs imageless-runc. */
@@ -39,6 +42,10 @@ export interface FloxNode {
   readonly logDir: string;
   /** The runtime's structured log (JSON lines). */
   readonly runtimeLog: string;
+  /** The node agent's socket (`[runtime] agent-socket`, private to this node). */
+  readonly agentSocket: string;
+  /** The agent started with `agent: true`, if still running. */
+  agent: AgentProcess | undefined;
   stop(): Promise<void>;
 }
 
@@ -54,6 +61,7 @@ export async function startFloxNode(options: FloxNodeOptions): Promise<FloxNode>
     const storeRoot = join(dir, "node-store");
     const stateDir = join(dir, "state");
     const configPath = join(dir, "config.toml");
+    const agentSocket = join(dir, "agent.sock");
     await writeFile(
       configPath,
       [
@@ -73,6 +81,8 @@ export async function startFloxNode(options: FloxNodeOptions): Promise<FloxNode>
         `trusted-public-keys = [${JSON.stringify(fixtures.publicKey)}]`,
         "[runtime]",
         `state-dir = ${JSON.stringify(stateDir)}`,
+        // Always a private socket: a test node must never reach an agent serving the host.
+        `agent-socket = ${JSON.stringify(agentSocket)}`,
         "[telemetry]",
         "enabled = false",
         options.extraConfig ?? "",
@@ -89,7 +99,8 @@ export async function startFloxNode(options: FloxNodeOptions): Promise<FloxNode>
     await containerd.importImage(buildBusyboxImage());
     const cri = connectCri(containerd.socket);
     const started = containerd;
-    return {
+    const agent = options.agent === true ? await startAgentProcess(configPath) : undefined;
+    const node: FloxNode = {
       dir,
       containerd: started,
       cri,
@@ -99,18 +110,22 @@ export async function startFloxNode(options: FloxNodeOptions): Promise<FloxNode>
       storeRoot,
       logDir: join(dir, "pod-logs"),
       runtimeLog: join(stateDir, "log", "runtime.jsonl"),
+      agentSocket,
+      agent,
       /**
        * Removes every pod (containerd's stop does), stops containerd, then checks that nothing the
        * node made is left (leaks.ts) and removes it all; throws, after cleaning up, when something was.
        */
       async stop() {
         cri.close();
+        await node.agent?.stop();
         await started.stop();
         const leaks = await nodeLeaks(dir, stateDir);
         await removeTree(dir);
         if (leaks.length > 0) throw new Error(`the node left behind:\n  ${leaks.join("\n  ")}`);
       },
     };
+    return node;
   } catch (error) {
     await containerd?.stop().catch(() => {});
     await removeTree(dir);

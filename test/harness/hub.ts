@@ -15,7 +15,7 @@ export interface HubProcess {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   readonly dataDir: string;
-  /** A user token of `admin`, a hub admin. */
+  /** A user token of `admin` (or the `user` asked for), a hub admin. */
   readonly adminToken: string;
   readonly pid: number;
   /** The hub's JSON-lines log so far. */
@@ -26,15 +26,18 @@ export interface HubProcess {
 
 /**
  * Starts a hub process; with `database` it uses that PostgreSQL URL (passed in the environment, not
- * argv), else SQLite in its data directory.
+ * argv), else SQLite in its data directory (`dataDir`, a new temp dir when absent; removed by stop).
  *
  * @example
  * const hub = await startHubProcess();
  * after(() => hub.stop());
  * await fetch(`${hub.url}/api/v1/accounts/me`, { headers: { authorization: `Bearer ${hub.adminToken}` } });
  */
-export async function startHubProcess(opts: { database?: string } = {}): Promise<HubProcess> {
-  const dataDir = await makeTempDir("hub");
+export async function startHubProcess(
+  opts: { database?: string; dataDir?: string; user?: string } = {},
+): Promise<HubProcess> {
+  const dataDir = opts.dataDir ?? (await makeTempDir("hub"));
+  const user = opts.user ?? "admin";
   const cli = join(repoRoot(), "bin", "imageless");
   const env = {
     ...process.env,
@@ -48,7 +51,7 @@ export async function startHubProcess(opts: { database?: string } = {}): Promise
     await removeTree(dataDir);
   };
   try {
-    const created = await run(cli, ["hub", "user", "create", "admin", "--admin", "--data-dir", dataDir], {
+    const created = await run(cli, ["hub", "user", "create", user, "--admin", "--data-dir", dataDir], {
       env,
     });
     const adminToken = created.stdout.trim();

@@ -1,7 +1,6 @@
-import { execFile } from "node:child_process";
 import { chmod, copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join, resolve } from "node:path";
+import { importHostPrograms } from "../../src/nix/import-host-programs.js";
 import { type NixStore, storeArgs } from "../../src/nix/nix-store.js";
 import { runNix } from "../../src/nix/run-nix.js";
 import { isStorePath, type StorePath } from "../../src/nix/store-path.js";
@@ -19,7 +18,10 @@ export type FixtureName =
   | "bash"
   | "bash-libs"
   | "libgreet"
-  | "libgreet-dev";
+  | "libgreet-dev"
+  | "cacert"
+  | "tls-check"
+  | "python3";
 
 /** Real store paths built offline, and a signed `file://` binary cache holding them. */
 export interface Fixtures {
@@ -34,10 +36,11 @@ export interface Fixtures {
   packages: Record<FixtureName, StorePath>;
 }
 
-const run = promisify(execFile);
 const BUSYBOX = "/bin/busybox";
 // Debian's bash, made to run with only /nix mounted (see addBash).
 const HOST_BASH = "/bin/bash";
+// Debian's CA bundle, stored as nixpkgs' cacert lays it out (etc/ssl/certs/ca-bundle.crt).
+const HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 const KEY_NAME = "imageless-test-1";
 
 // Each derivation uses the static busybox as builder, so its output references busybox and Nix
@@ -58,7 +61,13 @@ let
     printf '#!%s sh\\n%s\\n' \${bb} '\${text}' > \${file}
     \${bb} chmod 755 \${file}
   '';
+  # Propagated by libgreet (dev mode links it, run mode does not).
+  greeting = make "greeting-1.0" ''
+    \${bb} mkdir -p $out/bin
+    \${script "$out/bin/greet" "echo \\"\\\${1:-greetings}\\""}
+  '';
 in {
+  inherit greeting;
   coreutils = make "coreutils" ''
     \${bb} mkdir -p $out/bin
     for tool in env cat ls sh echo sleep id touch mkdir printenv true false; do
@@ -73,10 +82,6 @@ in {
   hello-other = make "hello-other-1.0" ''
     \${bb} mkdir -p $out/bin
     \${script "$out/bin/hello" "echo \\"Hello from hello-other\\""}
-  '';
-  greeting = make "greeting-1.0" ''
-    \${bb} mkdir -p $out/bin
-    \${script "$out/bin/greet" "echo \\"\\\${1:-greetings}\\""}
   '';
   hello2 = make "hello-2.0" ''
     \${bb} mkdir -p $out/bin $out/share/man/man1
@@ -100,11 +105,26 @@ in {
     args = [ "sh" "-c" ''
       set -e
       \${bb} mkdir -p $out/lib/python3.11/site-packages $dev/include $dev/lib/pkgconfig
+      \${bb} mkdir -p $out/nix-support $out/etc/profile.d
       echo 'greeting = "hi"' > $out/lib/python3.11/site-packages/greet.py
+      echo "\${greeting}" > $out/nix-support/propagated-build-inputs
+      echo 'export GREET_PROFILE_D="sourced with FLOX_ENV=$FLOX_ENV"' > $out/etc/profile.d/greet.sh
       echo 'int greet(void);' > $dev/include/greet.h
       printf 'Name: greet\\nVersion: 1.0\\n' > $dev/lib/pkgconfig/greet.pc
     '' ];
   };
+  # Reads $SSL_CERT_FILE as a TLS client does: fails without a readable bundle, else counts its CAs.
+  tls-check = make "tls-check-1.0" ''
+    \${bb} mkdir -p $out/bin
+    \${script "$out/bin/tls-check" "test -r \\"$SSL_CERT_FILE\\" || { echo \\"tls-check: no CA bundle at SSL_CERT_FILE=$SSL_CERT_FILE\\" >&2; exit 1; }; echo \\"$SSL_CERT_FILE $(\${bb} grep -c \\"BEGIN CERTIFICATE\\" \\"$SSL_CERT_FILE\\") certificates\\""}
+  '';
+  # python3 as the dev profile scripts test for it: bin/python3 (named for its version) and pip3.
+  python3 = make "python3-3.11.9" ''
+    \${bb} mkdir -p $out/bin $out/lib/python3.11/site-packages
+    \${script "$out/bin/python3.11" "echo fake python"}
+    \${bb} ln -s python3.11 $out/bin/python3
+    \${script "$out/bin/pip3" "echo fake pip"}
+  '';
   unsigned = make "unsigned-1.0" ''
     \${bb} mkdir -p $out/bin
     \${script "$out/bin/unsigned" "echo unsigned"}
@@ -121,6 +141,8 @@ const BUILT: FixtureName[] = [
   "bash",
   "libgreet",
   "libgreet-dev",
+  "tls-check",
+  "python3",
 ];
 // nix-build attributes, in BUILT's order (the dev output of libgreet is an attribute of its own).
 const ATTRS: Record<string, string> = { libgreet: "libgreet.out", "libgreet-dev": "libgreet.dev" };
@@ -160,6 +182,13 @@ async function build(dir: string): Promise<Fixtures> {
   );
 
   const bash = await addBash(sources, args);
+  await mkdir(join(sources, "cacert", "etc", "ssl", "certs"), { recursive: true });
+  await copyFile(HOST_CA_BUNDLE, join(sources, "cacert", "etc", "ssl", "certs", "ca-bundle.crt"));
+  const cacert = storePathOf(
+    await runNix("nix-store", ["--add", join(sources, "cacert"), ...args], {
+      action: "adding the CA bundle",
+    }),
+  );
 
   await writeFile(join(sources, "packages.nix"), PACKAGES_NIX);
   const attrs = BUILT.flatMap((name) => ["-A", ATTRS[name] ?? name]);
@@ -180,7 +209,7 @@ async function build(dir: string): Promise<Fixtures> {
     .split("\n")
     .filter((line) => line !== "")
     .map(storePathOf);
-  const packages = { busybox, "bash-libs": bash.libs } as Record<FixtureName, StorePath>;
+  const packages = { busybox, "bash-libs": bash.libs, cacert } as Record<FixtureName, StorePath>;
   BUILT.forEach((name, index) => {
     const path = paths[index];
     if (path === undefined) throw new Error(`nix-build printed no path for fixture ${name}`);
@@ -213,44 +242,20 @@ async function build(dir: string): Promise<Fixtures> {
 }
 
 /**
- * Adds Debian's bash to the store so it runs in an empty image with only /nix mounted: the shared
- * libraries `ldd` names (and the dynamic loader) go into a `bash-libs` path, and a copy of bash is
- * patchelf'd to use that loader and RUNPATH. Returns the libs and the patched (not yet rooted) copy,
- * which packages.nix turns into the `bash` package. patchelf runs here, outside Nix: the chroot-store
- * build sees only store paths, and a path cannot name its own hash before it exists.
+ * Adds Debian's bash to the store so it runs in an empty image with only /nix mounted (its libraries
+ * in `bash-libs`); packages.nix turns the patched copy into the `bash` package.
  */
 async function addBash(
   sources: string,
   args: readonly string[],
 ): Promise<{ libs: StorePath; source: StorePath }> {
-  const libDir = join(sources, "bash-libs", "lib");
-  await mkdir(libDir, { recursive: true });
-  const { stdout } = await run("ldd", [HOST_BASH]);
-  // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" and the loader as "/lib64/ld-linux-x86-64.so.2 (0x…)".
-  const libraries = [...stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x[0-9a-f]+\)/g)].map((m) => m[1] ?? "");
-  let loader = "";
-  for (const library of libraries) {
-    await copyFile(library, join(libDir, basename(library))); // follows the distribution's symlinks
-    await chmod(join(libDir, basename(library)), 0o755);
-    if (basename(library).startsWith("ld-linux")) loader = basename(library);
-  }
-  if (loader === "") throw new Error(`ldd ${HOST_BASH} named no dynamic loader: ${stdout}`);
-  const libs = storePathOf(
-    await runNix("nix-store", ["--add", join(sources, "bash-libs"), ...args], {
-      action: "adding bash's libraries",
-    }),
-  );
-  await mkdir(join(sources, "bash", "bin"), { recursive: true });
-  const copy = join(sources, "bash", "bin", "bash");
-  await copyFile(HOST_BASH, copy);
-  await chmod(copy, 0o755);
-  await run("patchelf", ["--set-interpreter", `${libs}/lib/${loader}`, "--set-rpath", `${libs}/lib`, copy]);
-  const source = storePathOf(
-    await runNix("nix-store", ["--add", join(sources, "bash"), ...args], {
-      action: "adding the patched bash",
-    }),
-  );
-  return { libs, source };
+  const { libs, programs } = await importHostPrograms({
+    name: "bash",
+    programs: { bash: HOST_BASH },
+    workDir: sources,
+    storeArgs: args,
+  });
+  return { libs, source: programs };
 }
 
 function storePathOf(line: string): StorePath {

@@ -4,10 +4,17 @@
  * thrown, because tests assert on the message users would see in `kubectl describe pod`.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { type CriClient, grpcErrorMessage, type PodSandboxConfig } from "./cri-client.js";
+import { type CriClient, grpcErrorMessage, type PodSandboxConfig } from "../../src/cri/cri-client.js";
+import { readContainerLog, waitForExit } from "../../src/pod-runner/container-log.js";
+
+export {
+  type ContainerLog,
+  parseCriLog,
+  readContainerLog,
+  waitForExit,
+} from "../../src/pod-runner/container-log.js";
 
 /** One container of a pod, like a pod spec's container entry. */
 export interface ContainerSpec {
@@ -136,53 +143,6 @@ function containerConfig(spec: ContainerSpec) {
     annotations: { ...spec.annotations },
     logPath: join(spec.name, "0.log"),
   };
-}
-
-/**
- * Polls until the container has exited and returns its exit code.
- *
- * @throws Error when it still runs after `timeoutMs`.
- */
-export async function waitForExit(cri: CriClient, containerId: string, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await cri.containerStatus(containerId);
-    if (status.state === "CONTAINER_EXITED") return status.exitCode;
-    if (Date.now() > deadline) {
-      throw new Error(`container ${containerId} still ${status.state} after ${timeoutMs} ms`);
-    }
-    await sleep(100);
-  }
-}
-
-/** A container's output as CRI logged it. */
-export interface ContainerLog {
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * Parses CRI's log format: `<RFC3339Nano> <stdout|stderr> <F|P> <text>` per line, where `P`
- * marks a partial line continued by the next entry of the same stream. Pure.
- */
-export function parseCriLog(text: string): ContainerLog {
-  const out = { stdout: "", stderr: "" };
-  for (const line of text.split("\n")) {
-    const match = /^\S+ (stdout|stderr) ([FP])(?: (.*))?$/.exec(line);
-    if (match === null) continue;
-    const stream = match[1] === "stderr" ? "stderr" : "stdout";
-    out[stream] += (match[3] ?? "") + (match[2] === "F" ? "\n" : "");
-  }
-  return out;
-}
-
-/** Reads and parses a container log file; empty output when it does not exist yet. */
-export async function readContainerLog(path: string): Promise<ContainerLog> {
-  const text = await readFile(path, "utf8").catch((error: unknown) => {
-    if (typeof error === "object" && error !== null && "code" in error && error.code === "ENOENT") return "";
-    throw error;
-  });
-  return parseCriLog(text);
 }
 
 /** Stops and removes the pod sandbox with its containers. */

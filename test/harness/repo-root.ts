@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
  * from `dist/test/harness/repo-root.js` and from the source tree alike.
  *
  * @example
- * const proto = join(repoRoot(), "test/harness/cri/runtime-v1.proto");
+ * const floxFiles = join(repoRoot(), "test/fixtures/flox");
  */
 export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

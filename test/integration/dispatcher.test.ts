@@ -40,8 +40,11 @@ before(async () => {
   configWithFake = join(dir, "config.toml");
   await writeFile(
     configWithFake,
-    `# test config\n[nix]\nrunc = "/not/this/one"\n\n[runtime] # the real runc\nmount = "store"\nrunc = "${FAKE_RUNC}"\n`,
+    `# test config\n[nix]\nrunc = "/not/this/one"\n\n[runtime] # the real runc\nmount = "store"\nrunc = "${FAKE_RUNC}"\nstate-dir = '${join(dir, "state")}'\n`,
   );
+  // Container abc was modified by the runtime (it has a record); others were not.
+  await mkdir(join(dir, "state", "containers"), { recursive: true });
+  await writeFile(join(dir, "state", "containers", "abc.json"), "{}");
   // A named fake for `node`: records that it was started (argv and the runc it was handed) and fails,
   // so a pass-through that started Node would show in the log and in the exit code.
   nodeLog = join(dir, "node.log");
@@ -154,6 +157,28 @@ describe("bin/imageless-runc", () => {
     });
   }
 
+  const unmodified: ReadonlyArray<readonly [string, readonly string[]]> = [
+    ["exec", [...SHIM_GLOBAL, "exec", "--process", "/tmp/p", "-d", "--pid-file=/b/e.pid", "pause1", "sh"]],
+    ["exec with -- before the ID", ["exec", "-p", "/tmp/p", "--", "pause1"]],
+    ["delete", [...SHIM_GLOBAL, "delete", "pause1"]],
+    ["delete --force", ["--log=/l.json", "delete", "-f", "pause1"]],
+  ];
+  for (const [name, argv] of unmodified) {
+    it(`passes ${name} of a container without a record in the state dir straight to runc`, async () => {
+      const got = await run(argv, {});
+      assert.equal(got.status, 0, got.stderr);
+      assert.deepEqual(got.runcCalls, [argv.join(SEP)]);
+      assert.deepEqual(got.nodeCalls, []);
+    });
+  }
+
+  it("routes exec of an ID that is not a plain name to Node, which decides", async () => {
+    const argv = ["exec", "--process", "/tmp/p", "../abc"];
+    const got = await run(argv, {});
+    assert.equal(got.status, 42);
+    assert.deepEqual(got.runcCalls, []);
+  });
+
   const configForms: ReadonlyArray<readonly [string, (fake: string) => string, boolean]> = [
     ["blanks, a comment and a literal string", (f) => `  [ runtime ]  # x\n\trunc\t=\t'${f}' # y\n`, true],
     ["no final newline", (f) => `[runtime]\nrunc = "${f}"`, true],
@@ -194,7 +219,7 @@ describe("bin/imageless-runc", () => {
         const got = await run([...SHIM_GLOBAL, "kill", "abc", "9"], env, program);
         assert.equal(got.status, 0, got.stderr);
         assert.deepEqual(got.runcCalls, [[...SHIM_GLOBAL, "kill", "abc", "9"].join(SEP)]);
-        const toNode = await run([...SHIM_GLOBAL, "delete", "abc"], env, program);
+        const toNode = await run([...SHIM_GLOBAL, "create", "abc"], env, program);
         assert.equal(toNode.status, 42);
         assert.match(toNode.nodeCalls[0] ?? "", new RegExp(`^real=${join(fakeDir, "runc")}${SEP}`));
       }

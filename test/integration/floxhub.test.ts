@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { parseLockfile } from "../../src/environment/lockfile.js";
 import { ImagelessError } from "../../src/errors/imageless-error.js";
-import { resolveEnvironment } from "../../src/floxhub/resolve.js";
+import { createResolveSession, resolveEnvironment } from "../../src/floxhub/resolve.js";
 import { createLogger, nullLogger } from "../../src/log/logger.js";
 import { Secret } from "../../src/log/secret.js";
 import {
@@ -47,15 +48,19 @@ after(async () => {
 let caches = 0;
 const freshCache = () => join(root, "cache", String(++caches));
 
-for (const transport of ["file", "http"] as const) {
-  describe(`resolveEnvironment() over ${transport}://`, () => {
+for (const [transport, withSession] of [
+  ["file", false],
+  ["http", false],
+  ["http", true],
+] as const) {
+  describe(`resolveEnvironment() over ${transport}://${withSession ? " with a session (no git ls-remote)" : ""}`, () => {
     let gitBase: string;
     let server: Awaited<ReturnType<typeof serveGit>> | undefined;
     let cacheDir: string;
     let hub: string; // this suite's own repositories: it changes them
     before(async () => {
       cacheDir = freshCache();
-      hub = join(root, `hub-${transport}`);
+      hub = join(root, `hub-${transport}-${withSession}`);
       await writeHub(hub);
       if (transport === "http") {
         server = await serveGit(hub);
@@ -67,8 +72,9 @@ for (const transport of ["file", "http"] as const) {
     after(async () => {
       await server?.close();
     });
+    const session = withSession ? createResolveSession() : undefined;
     const resolve = (ref: { owner: string; name: string; generation?: number }) =>
-      resolveEnvironment(ref, { gitBase, cacheDir, log: nullLogger });
+      resolveEnvironment(ref, { gitBase, cacheDir, log: nullLogger, ...(session ? { session } : {}) });
 
     it("resolves the live generation, fetching once, then only checks the tip", async () => {
       const first = await resolve({ owner: "acme", name: "web" });
@@ -135,6 +141,34 @@ for (const transport of ["file", "http"] as const) {
       const added = await resolve({ owner: "acme", name: "web" });
       assert.deepEqual([added.generation, added.fetched], [3, true]);
     });
+
+    if (withSession) {
+      it("resolves a warm environment with no git process at all, concurrent starts sharing one request", async () => {
+        const warm = await resolve({ owner: "acme", name: "web" });
+        // A named fake in front of git that records each git command run by this process (the test
+        // server's http-backend included).
+        const bin = join(root, "recording-git");
+        const calls = join(bin, "calls.log");
+        await mkdir(bin, { recursive: true });
+        await writeFile(join(bin, "git"), `#!/bin/sh\necho "$1" >>'${calls}'\nexec /usr/bin/git "$@"\n`, {
+          mode: 0o755,
+        });
+        const path = process.env["PATH"];
+        process.env["PATH"] = `${bin}:${path}`;
+        try {
+          const before = server?.requests() ?? 0;
+          const all = await Promise.all([1, 2, 3, 4, 5].map(() => resolve({ owner: "acme", name: "web" })));
+          assert.deepEqual(
+            all.map((env) => [env.generation, env.commit, env.fetched]),
+            all.map(() => [warm.generation, warm.commit, false]),
+          );
+          assert.equal((server?.requests() ?? 0) - before, 1);
+          assert.deepEqual((await readFile(calls, "utf8")).trim().split("\n"), ["http-backend"]);
+        } finally {
+          process.env["PATH"] = path;
+        }
+      });
+    }
   });
 }
 
@@ -153,72 +187,81 @@ describe("the fixture's metadata.json", () => {
   });
 });
 
-describe("resolveEnvironment() with a token over http://", () => {
-  let server: Awaited<ReturnType<typeof serveGit>>;
-  before(async () => {
-    server = await serveGit(join(root, "hub"), { requireToken: TOKEN });
-  });
-  after(async () => {
-    await server.close();
+for (const withSession of [false, true]) {
+  const sessionOpts = () => (withSession ? { session: createResolveSession() } : {});
+  describe(`resolveEnvironment() with a token over http://${withSession ? " with a session" : ""}`, () => {
+    let server: Awaited<ReturnType<typeof serveGit>>;
+    before(async () => {
+      server = await serveGit(join(root, "hub"), { requireToken: TOKEN });
+    });
+    after(async () => {
+      await server.close();
+    });
+
+    it("sends the token as Basic oauth:<token> and never logs it", async () => {
+      const lines: string[] = [];
+      const log = createLogger((line) => lines.push(line));
+      const env = await resolveEnvironment(
+        { owner: "acme", name: "web" },
+        { gitBase: server.url, cacheDir: freshCache(), token: new Secret(TOKEN), log, ...sessionOpts() },
+      );
+      assert.equal(env.generation, 2);
+      assert.ok(lines.length > 0);
+      assert.ok(!lines.join("").includes(TOKEN));
+    });
+
+    for (const [what, token] of [
+      ["a wrong token", new Secret(`${TOKEN}-wrong`)],
+      ["no token", undefined],
+    ] as const) {
+      it(`refuses ${what} as unauthorized, without the token in the error`, async () => {
+        await assert.rejects(
+          resolveEnvironment(
+            { owner: "acme", name: "web" },
+            {
+              gitBase: server.url,
+              cacheDir: freshCache(),
+              ...(token ? { token } : {}),
+              log: nullLogger,
+              ...sessionOpts(),
+            },
+          ),
+          (e: unknown) => {
+            assert.ok(e instanceof ImagelessError);
+            assert.equal(e.kind, "unauthorized");
+            assert.match(
+              e.message,
+              /^environment 'acme\/web' at http:\/\/127\.0\.0\.1:\d+\/git: access denied/,
+            );
+            let text = "";
+            for (let c: unknown = e; c instanceof Error; c = c.cause)
+              text += `${c.message}\n${c.stack ?? ""}\n`;
+            assert.ok(!text.includes(TOKEN), text);
+            assert.ok(!text.includes(Buffer.from(`oauth:${TOKEN}-wrong`).toString("base64")));
+            return true;
+          },
+        );
+      });
+    }
   });
 
-  it("sends the token as Basic oauth:<token> and never logs it", async () => {
-    const lines: string[] = [];
-    const log = createLogger((line) => lines.push(line));
-    const env = await resolveEnvironment(
-      { owner: "acme", name: "web" },
-      { gitBase: server.url, cacheDir: freshCache(), token: new Secret(TOKEN), log },
-    );
-    assert.equal(env.generation, 2);
-    assert.ok(lines.length > 0);
-    assert.ok(!lines.join("").includes(TOKEN));
-  });
-
-  for (const [what, token] of [
-    ["a wrong token", new Secret(`${TOKEN}-wrong`)],
-    ["no token", undefined],
-  ] as const) {
-    it(`refuses ${what} as unauthorized, without the token in the error`, async () => {
+  describe(`resolveEnvironment() with the hub down${withSession ? " with a session" : ""}`, () => {
+    it("fails as unavailable", async () => {
       await assert.rejects(
         resolveEnvironment(
           { owner: "acme", name: "web" },
-          { gitBase: server.url, cacheDir: freshCache(), ...(token ? { token } : {}), log: nullLogger },
+          { gitBase: "http://127.0.0.1:1/git", cacheDir: freshCache(), log: nullLogger, ...sessionOpts() },
         ),
-        (e: unknown) => {
-          assert.ok(e instanceof ImagelessError);
-          assert.equal(e.kind, "unauthorized");
-          assert.match(
-            e.message,
-            /^environment 'acme\/web' at http:\/\/127\.0\.0\.1:\d+\/git: access denied/,
-          );
-          let text = "";
-          for (let c: unknown = e; c instanceof Error; c = c.cause)
-            text += `${c.message}\n${c.stack ?? ""}\n`;
-          assert.ok(!text.includes(TOKEN), text);
-          assert.ok(!text.includes(Buffer.from(`oauth:${TOKEN}-wrong`).toString("base64")));
-          return true;
-        },
+        (e: unknown) =>
+          e instanceof ImagelessError && e.kind === "unavailable" && /unreachable/.test(e.message),
       );
     });
-  }
-});
-
-describe("resolveEnvironment() with the hub down", () => {
-  it("fails as unavailable", async () => {
-    await assert.rejects(
-      resolveEnvironment(
-        { owner: "acme", name: "web" },
-        { gitBase: "http://127.0.0.1:1/git", cacheDir: freshCache(), log: nullLogger },
-      ),
-      (e: unknown) =>
-        e instanceof ImagelessError && e.kind === "unavailable" && /unreachable/.test(e.message),
-    );
   });
-});
+}
 
 describe("resolveEnvironment() from two processes at once", () => {
   const script = `
-    import { resolveEnvironment } from ${JSON.stringify(new URL("../../src/floxhub/resolve.js", import.meta.url).href)};
+    import { createResolveSession, resolveEnvironment } from ${JSON.stringify(new URL("../../src/floxhub/resolve.js", import.meta.url).href)};
     import { nullLogger } from ${JSON.stringify(new URL("../../src/log/logger.js", import.meta.url).href)};
     const [gitBase, cacheDir] = process.argv.slice(1);
     const env = await resolveEnvironment({ owner: "acme", name: "web" }, { gitBase, cacheDir, log: nullLogger });

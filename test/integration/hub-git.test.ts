@@ -213,6 +213,27 @@ describe("registerGitRoutes()", () => {
     assert.notEqual(anonymousPush.code, 0);
   });
 
+  it("advertises a branch's new tip right after a push, and a changed view right after a visibility change", async () => {
+    const before = await git(["ls-remote", url("alice", alice), "web"]);
+    assert.equal(before.stdout.split("\t")[0], await remoteTip("alice", "web"));
+    const dir = await checkout(url("alice", alice), "web", "readvertise");
+    await writeFile(join(dir, "note"), "moved\n");
+    await commitAll(dir, "move web");
+    const pushed = await git(["push", "--quiet", url("alice", alice), "HEAD:web"], dir);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const after = await git(["ls-remote", url("alice", alice), "web"]);
+    assert.equal(after.stdout.split("\t")[0], await remoteTip("alice", "web"));
+    assert.notEqual(after.stdout, before.stdout);
+    // The same tips, another view: bob sees web only while it is public.
+    const anonymousUrl = `http://oauth:@${new URL(hub.url).host}/git/alice/floxmeta`;
+    access.environments.set("alice/web", "private");
+    const hidden = await git(["ls-remote", url("alice", bob)]);
+    access.environments.set("alice/web", "public");
+    const shown = await git(["ls-remote", anonymousUrl]);
+    assert.ok(!hidden.stdout.includes("refs/heads/web"), hidden.stdout);
+    assert.ok(shown.stdout.includes("refs/heads/web"), shown.stdout);
+  });
+
   it("refuses a push by someone without write access to the owner", async () => {
     const local = await localFloxmeta("bob-to-alice", "alice", ["other"]);
     const pushed = await git(["--git-dir", local, "push", url("alice", bob), "other"]);

@@ -3,6 +3,10 @@ import { replaceMount } from "./mount-store.js";
 
 /** Where $FLOX_ENV_CACHE is inside a Flox container. */
 export const ENV_CACHE_MOUNT_POINT = "/var/cache/flox";
+/** The directory of the env cache where a container's activation is recorded (for exec). */
+export const ACTIVATION_RECORD_DIR = ".imageless";
+/** The record itself, as the container sees it (see `activationFiles`). */
+export const ACTIVATION_RECORD = `${ENV_CACHE_MOUNT_POINT}/${ACTIVATION_RECORD_DIR}/activation`;
 
 /**
  * Mounts a writable per-container directory of the node at {@link ENV_CACHE_MOUNT_POINT}, so

@@ -1,8 +1,11 @@
 /**
  * A typed promise client for containerd's CRI service (runtime.v1) over its unix socket: what the
- * kubelet would send, for tests. Load the proto from the source tree, since tsc does not copy it.
+ * kubelet would send. `imageless pod` and the tests use it. The proto is read from the source tree,
+ * since tsc does not copy it.
  */
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type {
@@ -16,12 +19,11 @@ import type {
   PodSandboxFilter,
   RunPodSandboxRequest,
   VersionResponse,
-} from "./cri/types.js";
-import { repoRoot } from "./repo-root.js";
+} from "./types.js";
 
-export type * from "./cri/types.js";
+export type * from "./types.js";
 
-/** The CRI calls the tests use; each rejects with the gRPC error (its `details` is containerd's message). */
+/** The CRI calls `imageless pod` and the tests use; each rejects with the gRPC error (its `details` is containerd's message). */
 export interface CriClient {
   version(): Promise<VersionResponse>;
   runPodSandbox(request: RunPodSandboxRequest): Promise<string>;
@@ -76,10 +78,7 @@ export function grpcErrorMessage(error: unknown): string {
  * try { console.log((await cri.version()).runtimeVersion); } finally { cri.close(); }
  */
 export function connectCri(socket: string): CriClient {
-  const definition = protoLoader.loadSync(
-    join(repoRoot(), "test/harness/cri/runtime-v1.proto"),
-    LOADER_OPTIONS,
-  );
+  const definition = protoLoader.loadSync(protoFile(), LOADER_OPTIONS);
   const runtime = service(definition, "runtime.v1.RuntimeService");
   const images = service(definition, "runtime.v1.ImageService");
   const client = new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure());
@@ -152,5 +151,17 @@ function service(definition: protoLoader.PackageDefinition, name: string): proto
   // Message and enum definitions carry `format`; a service definition is a map of methods.
   if (found === undefined || "format" in found)
     throw new Error(`${name} is not a service in runtime-v1.proto`);
+  return found;
+}
+
+/** `runtime-v1.proto` beside this module in the source tree, or in `src/cri` when running from dist/. */
+function protoFile(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    join(here, "runtime-v1.proto"),
+    join(here, "..", "..", "..", "src", "cri", "runtime-v1.proto"),
+  ];
+  const found = candidates.find((file) => existsSync(file));
+  if (found === undefined) throw new Error(`runtime-v1.proto is in none of ${candidates.join(", ")}`);
   return found;
 }

@@ -1,0 +1,78 @@
+/** The demo's use of the CLI: every hub and pod action goes through `bin/imageless`, as a user would type it. */
+import { spawn } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { StorePath } from "../src/nix/store-path.js";
+import { DEMO_DIR } from "../src/pod-runner/demo-paths.js";
+import { repoRoot } from "../test/harness/repo-root.js";
+import type { DemoPackages } from "./build-packages.js";
+import { say } from "./output.js";
+
+/** Runs bin/imageless with the demo's credentials; its stdout, or an error with its stderr. */
+export function imageless(args: readonly string[]): Promise<string> {
+  say(`    $ imageless ${args.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(" ")}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(repoRoot(), "bin", "imageless"), args, {
+      env: { ...process.env, XDG_CONFIG_HOME: join(DEMO_DIR, "config") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) resolve(Buffer.concat(out).toString());
+      else
+        reject(
+          new Error(`imageless ${args.join(" ")} exited ${code}: ${Buffer.concat(err).toString().trim()}`),
+        );
+    });
+  });
+}
+
+/** A Flox environment directory installing store paths, as `flox install` of store paths writes it. */
+export async function writeEnvironment(dir: string, packages: Record<string, StorePath>): Promise<void> {
+  await mkdir(join(dir, ".flox", "env"), { recursive: true });
+  const toml = [
+    "version = 1",
+    "[install]",
+    ...Object.entries(packages).map(([id, path]) => `${id}.store-path = "${path}"`),
+    "[options]",
+    'systems = ["x86_64-linux"]',
+    "",
+  ].join("\n");
+  await writeFile(join(dir, ".flox", "env", "manifest.toml"), toml);
+}
+
+/** `imageless pod run FILE --json`: the pod's start time. */
+export async function podRun(file: string): Promise<number> {
+  const started = JSON.parse(await imageless(["pod", "run", join("examples", file), "--json"])) as {
+    totalMs: number;
+  };
+  return started.totalMs;
+}
+
+export async function push(dir: string, ref: string, packages: DemoPackages): Promise<void> {
+  const pushed = JSON.parse(
+    await imageless([
+      "env",
+      "push",
+      "-d",
+      dir,
+      "-r",
+      ref,
+      "--copy-paths",
+      "--from-store",
+      packages.storeUrl,
+      "--json",
+    ]),
+  ) as { generation: number; copied?: number };
+  say(
+    `    ${ref}: generation ${pushed.generation}, ${pushed.copied ?? 0} store paths uploaded to the hub's cache`,
+  );
+  if (pushed.generation === 1) {
+    // Public: the pods need no token. A private one would take a Secret volume (docs/pods.md).
+    await imageless(["env", "visibility", "-r", ref, "public"]);
+  }
+}

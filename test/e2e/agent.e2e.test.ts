@@ -1,0 +1,134 @@
+/**
+ * The node agent end to end: with `imageless node agent` running, create / exec / delete of a Flox
+ * container are done by the agent and no Node process starts per runc call; with the agent stopped
+ * pods still start in-process; a restarted agent serves the containers started before it.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { chmod, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { helloGeneration } from "../harness/flox-envs.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
+import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
+import { buildFixturePackages } from "../harness/nix-fixtures.js";
+import { startAgentProcess } from "../harness/node-agent-process.js";
+import { type RunningPod, removePod, runPod } from "../harness/pod.js";
+import { makeTempDir, removeTree } from "../harness/temp.js";
+
+let node: FloxNode;
+let work: string;
+let nodeStarts: string;
+
+before(async () => {
+  work = await makeTempDir("agent");
+  const fixtures = await buildFixturePackages(join(work, "fixtures"));
+  const { hello, coreutils } = fixtures.packages;
+  await writeFloxmeta(join(work, "floxmeta"), "acme", [
+    { name: "hello", generations: [helloGeneration({ hello, coreutils }, { vars: { GREETING: "hi" } })] },
+  ]);
+  // A named fake in front of the real node: records each Node start of the wrapper, then runs it.
+  nodeStarts = join(work, "node-starts.log");
+  const recorder = join(work, "node-recorder.sh");
+  await writeFile(recorder, `#!/bin/sh\necho "$*" >>'${nodeStarts}'\nexec '${process.execPath}' "$@"\n`);
+  await chmod(recorder, 0o755);
+  node = await startFloxNode({
+    gitUrl: `file://${join(work, "floxmeta")}`,
+    fixtures,
+    agent: true,
+    env: { IMAGELESS_NODE: recorder },
+  });
+});
+
+after(async () => {
+  await node?.stop();
+  await removeTree(work);
+});
+
+async function wrapperNodeStarts(): Promise<string[]> {
+  const text = await readFile(nodeStarts, "utf8").catch(() => "");
+  return text.split("\n").filter((line) => line !== "");
+}
+
+/** The runtime log's entries of `event` for `container`: which process wrote them. */
+async function loggedBy(event: string, container: string): Promise<number[]> {
+  const lines = (await readFile(node.runtimeLog, "utf8")).split("\n").filter((l) => l !== "");
+  return lines
+    .map((line) => JSON.parse(line) as { event?: string; container?: string; pid?: number })
+    .filter((entry) => entry.event === event && entry.container === container)
+    .map((entry) => entry.pid ?? 0);
+}
+
+function sleeper(name: string): Promise<RunningPod> {
+  return runPod(node.cri, {
+    name,
+    runtimeHandler: FLOX_HANDLER,
+    annotations: { "flox.dev/environment": "acme/hello" },
+    logDir: node.logDir,
+    containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["sleep", "600"] }],
+  });
+}
+
+async function greeting(pod: RunningPod): Promise<string> {
+  const result = await node.cri.execSync(
+    pod.containers["app"] ?? "",
+    ["sh", "-c", 'hello; echo "$GREETING"'],
+    20,
+  );
+  assert.equal(result.exitCode, 0, result.stderr.toString());
+  return result.stdout.toString().trim();
+}
+
+describe("imageless node agent", () => {
+  let first: RunningPod | undefined;
+  let second: RunningPod | undefined;
+
+  it("does create and exec of a Flox container with no Node process started by the wrapper", async () => {
+    const agentPid = node.agent?.pid;
+    first = await sleeper("served-by-agent");
+    assert.deepEqual(first.startErrors, {});
+    const app = first.containers["app"] ?? "";
+    assert.equal(await greeting(first), "Hello, world!\nhi");
+    assert.deepEqual(await loggedBy("start.prepared", app), [agentPid]);
+    assert.deepEqual(await loggedBy("exec.activated", app), [agentPid]);
+    assert.deepEqual(await wrapperNodeStarts(), []);
+  });
+
+  it("lets pods start in-process once it died (its socket left behind), and exec still works", async () => {
+    // Killed, not stopped: the socket file stays, so the client meets a refused connection and
+    // hands the call back to the dispatcher's in-process path.
+    if (node.agent !== undefined) process.kill(node.agent.pid, "SIGKILL");
+    await node.agent?.stop();
+    assert.ok(existsSync(node.agentSocket), "the dead agent's socket is still there");
+    node.agent = undefined;
+    second = await sleeper("without-agent");
+    assert.deepEqual(second.startErrors, {});
+    assert.equal(await greeting(second), "Hello, world!\nhi");
+    assert.equal(await greeting(first as RunningPod), "Hello, world!\nhi");
+    const starts = await wrapperNodeStarts();
+    // create of the sandbox and of the app (sh cannot read config.json cheaply, so every create goes to
+    // Node) and one exec each; runc's other calls never reach Node.
+    assert.equal(starts.filter((line) => / create /.test(line)).length, 2, starts.join("\n"));
+    assert.equal(starts.filter((line) => / exec /.test(line)).length, 2, starts.join("\n"));
+  });
+
+  it("serves, once restarted, exec and delete of the containers started before it", async () => {
+    await writeFile(nodeStarts, "");
+    node.agent = await startAgentProcess(node.configPath);
+    const agentPid = node.agent.pid;
+    for (const pod of [first, second] as RunningPod[]) {
+      const app = pod.containers["app"] ?? "";
+      assert.equal(await greeting(pod), "Hello, world!\nhi");
+      await removePod(node.cri, pod.podId);
+      assert.ok((await loggedBy("delete.released", app)).includes(agentPid), `released by the agent: ${app}`);
+    }
+    first = undefined;
+    second = undefined;
+    assert.deepEqual(await wrapperNodeStarts(), []);
+  });
+
+  after(async () => {
+    for (const pod of [first, second])
+      if (pod !== undefined) await removePod(node.cri, pod.podId).catch(() => {});
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * `imageless node status` and `imageless node gc` on a node with one running Flox container and
+ * one environment no container uses any more: gc frees the unused one (and reports its bytes) and
+ * never touches what the running container holds, which keeps running.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { fixtureGeneration, helloGeneration } from "../harness/flox-envs.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
+import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
+import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
+import { removePod, runPod, runToCompletion } from "../harness/pod.js";
+import { repoRoot } from "../harness/repo-root.js";
+import { makeTempDir, removeTree } from "../harness/temp.js";
+
+const run = promisify(execFile);
+
+let work: string;
+let node: FloxNode;
+let fixtures: Fixtures;
+
+async function imageless(args: readonly string[]): Promise<unknown> {
+  const { stdout } = await run(join(repoRoot(), "bin", "imageless"), [...args], {
+    env: { ...process.env, IMAGELESS_CONFIG: node.configPath },
+  });
+  return JSON.parse(stdout);
+}
+
+const present = (path: string) =>
+  stat(join(node.storeRoot, path)).then(
+    () => true,
+    () => false,
+  );
+
+before(async () => {
+  work = await makeTempDir("node-gc");
+  fixtures = await buildFixturePackages(join(work, "fixtures"));
+  const { hello, coreutils } = fixtures.packages;
+  await writeFloxmeta(join(work, "floxmeta"), "acme", [
+    { name: "hello", generations: [helloGeneration({ hello, coreutils })] },
+    {
+      name: "other",
+      generations: [
+        fixtureGeneration([
+          { installId: "hello", path: fixtures.packages["hello-other"] },
+          { installId: "coreutils", path: coreutils },
+        ]),
+      ],
+    },
+  ]);
+  node = await startFloxNode({
+    gitUrl: `file://${join(work, "floxmeta")}`,
+    fixtures,
+    // Anything unused is old enough: the test is about in use versus not.
+    extraConfig: '[gc]\nkeep-unused = "0s"\n',
+  });
+});
+
+after(async () => {
+  await node?.stop();
+  await removeTree(work);
+});
+
+interface StatusJson {
+  environments: {
+    refs: string[];
+    storePath: string;
+    containers: { name: string }[];
+    closureBytes?: number;
+  }[];
+  diskBytes: number;
+}
+
+describe("imageless node gc", () => {
+  it("frees the environment no container uses, reports its bytes, and keeps the running one running", async () => {
+    const logDir = join(node.dir, "pod-logs");
+    const server = await runPod(node.cri, {
+      name: "server",
+      runtimeHandler: FLOX_HANDLER,
+      annotations: { "flox.dev/environment": "acme/hello" },
+      logDir,
+      containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["sleep", "600"] }],
+    });
+    try {
+      assert.deepEqual(server.startErrors, {});
+      const app = server.containers["app"] ?? "";
+      const once = await runToCompletion(node.cri, {
+        name: "once",
+        runtimeHandler: FLOX_HANDLER,
+        annotations: { "flox.dev/environment": "acme/other" },
+        logDir,
+        containers: [{ name: "job", image: EMPTY_IMAGE_REF, command: ["hello"] }],
+      });
+      assert.deepEqual(once, { output: "Hello from hello-other", exitCode: 0 });
+
+      const status = (await imageless(["node", "status", "--json"])) as StatusJson;
+      const inUse = status.environments.find((env) => env.refs.includes("acme/hello:1"));
+      const unused = status.environments.find((env) => env.refs.length === 0);
+      assert.equal(status.environments.length, 2);
+      assert.deepEqual(
+        inUse?.containers.map((c) => c.name),
+        ["app"],
+      );
+      assert.deepEqual(unused?.containers, []);
+      assert.ok((inUse?.closureBytes ?? 0) > 0 && (unused?.closureBytes ?? 0) > 0);
+      const unusedPath = unused?.storePath ?? "";
+      const inUsePath = inUse?.storePath ?? "";
+
+      const gc = (await imageless(["node", "gc", "--json"])) as {
+        freedProfiles: string[];
+        deletedPaths: string[];
+        freedBytes: number;
+        inUse: number;
+      };
+      // The profile (with its .drv and generated files) and hello-other go; coreutils is shared with
+      // the running environment and stays.
+      assert.deepEqual(
+        {
+          ...gc,
+          deletedPaths:
+            gc.deletedPaths.some((p) => p === unusedPath) &&
+            gc.deletedPaths.includes(fixtures.packages["hello-other"]),
+          freedBytes: gc.freedBytes > 0,
+        },
+        { freedProfiles: [unusedPath], deletedPaths: true, freedBytes: true, inUse: 1 },
+      );
+      for (const kept of [inUsePath, fixtures.packages.hello, fixtures.packages.coreutils]) {
+        assert.ok(!gc.deletedPaths.includes(kept), `${kept} was deleted`);
+      }
+      assert.deepEqual(
+        {
+          unused: await present(unusedPath),
+          helloOther: await present(fixtures.packages["hello-other"]),
+          inUse: await present(inUsePath),
+          hello: await present(fixtures.packages.hello),
+          coreutils: await present(fixtures.packages.coreutils),
+        },
+        { unused: false, helloOther: false, inUse: true, hello: true, coreutils: true },
+      );
+
+      // The running container still has its environment.
+      const exec = await node.cri.execSync(app, ["hello"], 30);
+      assert.deepEqual(
+        { exitCode: exec.exitCode, stdout: exec.stdout.toString() },
+        { exitCode: 0, stdout: "Hello, world!\n" },
+      );
+      const after = (await imageless(["node", "status", "--json"])) as StatusJson;
+      assert.deepEqual(
+        after.environments.map((env) => env.refs),
+        [["acme/hello:1"]],
+      );
+
+      // A second collection finds nothing more to free.
+      const again = (await imageless(["node", "gc", "--json"])) as {
+        freedProfiles: string[];
+        deletedPaths: string[];
+      };
+      assert.deepEqual([again.freedProfiles, again.deletedPaths], [[], []]);
+    } finally {
+      await removePod(node.cri, server.podId);
+    }
+  });
+});
