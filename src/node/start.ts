@@ -1,5 +1,3 @@
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import type { ActivationDefaults, ActivationInput, DevLayout } from "../environment/activation.js";
 import { computeActivation } from "../environment/activation.js";
 import {
