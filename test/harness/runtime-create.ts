@@ -41,6 +41,9 @@ export async function writeNodeConfig(path: string, opts: DirectNodeOptions): Pr
       "[runtime]",
       `state-dir = ${JSON.stringify(opts.stateDir)}`,
       `runc = ${JSON.stringify(fakeRuncPath())}`,
+      // No node agent: a private socket path nothing listens on, so every create runs in-process
+      // (the default socket may belong to an agent with another config).
+      `agent-socket = ${JSON.stringify(join(opts.stateDir, "..", "no-agent.sock"))}`,
       "[telemetry]",
       "enabled = false",
       opts.extra ?? "",
