@@ -21,7 +21,8 @@ export async function startNode(hubUrl: string, hubKey: string): Promise<Contain
       `git-url = ${JSON.stringify(`${hubUrl}/git`)}`,
       "[nix]",
       `store-root = ${JSON.stringify(join(DEMO_DIR, "node-store"))}`,
-      `substituters = [${JSON.stringify(`${hubUrl}/cache`)}]`,
+      // The hub's cache is per owner: both demo environments belong to "demo".
+      `substituters = [${JSON.stringify(`${hubUrl}/cache/demo`)}]`,
       `trusted-public-keys = [${JSON.stringify(hubKey)}]`,
       "[runtime]",
       `state-dir = ${JSON.stringify(join(DEMO_DIR, "node-state"))}`,

@@ -11,9 +11,9 @@ if [ "$node_major" -lt "$need_node_major" ]; then
 fi
 
 # Debian's packages: the node runtime's real parts (containerd, runc, Nix), what the tests and the
-# demo build with (the demo's Redis is Debian's redis-tools, imported into the Nix store), and gcc for
-# the agent client (native/).
-packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux postgresql chromium redis-tools gcc libc6-dev)
+# demo build with (the demo's Redis is Debian's redis-tools, imported into the Nix store), gcc for the
+# agent client (native/), and zstd and xz, with which the hub unpacks uploaded NARs to check their NarHash.
+packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux postgresql chromium redis-tools gcc libc6-dev zstd xz-utils)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -23,6 +23,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 npm ci --no-audit --no-fund --loglevel=error
+# The single executable a node runs instead of Node.js (docs/architecture.md): 10-45 s, skipped when up to date.
+npm run build:node-binary --silent
 npm run build --silent
 # The node agent's static client (bin/imageless-agent-client), beside bin/imageless-runc.
 native/build.sh

@@ -1,13 +1,19 @@
 import { type Command, Option } from "commander";
 import { ImagelessError } from "../errors/imageless-error.js";
-import { createUserDirect, listUsersDirect } from "../hub/accounts/bootstrap.js";
 import { loadOrCreateSigningKey } from "../hub/binary-cache/signing-key.js";
-import { startHub } from "../hub/server.js";
+import {
+  DEFAULT_HUB_LIMITS,
+  formatBytes,
+  type HubLimits,
+  parseByteSize,
+  parseDurationMs,
+} from "../hub/hub-limits.js";
 import { HubApiClient } from "../hub-client/api-client.js";
 import { readCredentials, readHubUrl } from "../hub-client/credentials.js";
 import { normaliseHubUrl } from "../hub-client/hub-urls.js";
 import { createLogger } from "../log/logger.js";
 import { Secret } from "../log/secret.js";
+import { loadHubPart } from "./hub-parts.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/imageless-hub";
 
@@ -27,11 +33,22 @@ export function registerHubCommands(program: Command): void {
   storeOptions(hub.command("serve").description("serve the hub: /api/v1, /git, /cache and the web UI"))
     .option("--listen <host:port>", "address to listen on (port 0: any free port)", "127.0.0.1:7878")
     .option("--public-url <url>", "the URL clients reach this hub at")
-    .action(async (opts: StoreFlags & { listen: string; publicUrl?: string }) => {
+    .option("--max-api-body <size>", "largest JSON API request body", "64KiB")
+    .option("--max-push <size>", "largest git push (pack size)", "64MiB")
+    .option(
+      "--max-blob <size>",
+      "largest file in a pushed environment (metadata.json, manifests, locks)",
+      "8MiB",
+    )
+    .option("--max-nar <size>", "largest NAR file uploaded to the cache (it may unpack to 16x this)", "4GiB")
+    .option("--cache-quota <size>", "NAR bytes one owner's cache namespace may hold", "50GiB")
+    .action(async (opts: StoreFlags & LimitFlags & { listen: string; publicUrl?: string }) => {
       const log = createLogger((line) => process.stderr.write(line), { component: "hub" });
+      const { startHub } = await loadHubPart("hub serve", () => import("../hub/server.js"));
       const running = await startHub({
         listen: opts.listen,
         dataDir: opts.dataDir,
+        limits: limitsOf(opts),
         ...(opts.database === undefined ? {} : { database: opts.database }),
         ...(opts.publicUrl === undefined ? {} : { publicUrl: normaliseHubUrl(opts.publicUrl) }),
         log,
@@ -52,12 +69,32 @@ export function registerHubCommands(program: Command): void {
       print((await loadOrCreateSigningKey(opts.dataDir)).publicKey);
     });
 
+  hub
+    .command("gc")
+    .description("remove cached paths no environment of their owner uses, and NAR files nothing names")
+    .option("--data-dir <dir>", "the hub's data directory", DEFAULT_DATA_DIR)
+    .option("--grace <duration>", "keep anything younger than this (uploads on their way)", "24h")
+    .action(async (opts: { dataDir: string; grace: string }) => {
+      const log = createLogger((line) => process.stderr.write(line), { component: "hub" });
+      const graceMs = parseDurationMs(opts.grace, "--grace");
+      const { collectCache } = await import("../hub/binary-cache/cache-gc.js");
+      const result = await collectCache(opts.dataDir, { graceMs, now: Date.now(), log });
+      const bytes = result.nars.reduce((sum, nar) => sum + nar.size, 0);
+      print(
+        `removed ${result.narInfos.length} cached paths and ${result.nars.length} NAR files (${formatBytes(bytes)})${result.legacy > 0 ? ` and ${result.legacy} narinfos of the un-namespaced cache` : ""}`,
+      );
+    });
+
   const user = hub.command("user").description("users (on the hub's database directly)");
   storeOptions(
     user.command("create").argument("<handle>").description("create a user and print a token for them"),
   )
     .option("--admin", "make the user a hub admin", false)
     .action(async (handle: string, opts: StoreFlags & { admin: boolean }) => {
+      const { createUserDirect } = await loadHubPart(
+        "hub user create",
+        () => import("../hub/accounts/bootstrap.js"),
+      );
       const created = await createUserDirect(storeOf(opts), handle, { admin: opts.admin });
       process.stderr.write(
         `created ${created.admin ? "admin " : ""}user ${created.handle}; token ${created.tokenId} expires ${new Date(created.expiresAt).toISOString()}\n`,
@@ -65,6 +102,10 @@ export function registerHubCommands(program: Command): void {
       process.stdout.write(`${created.token.reveal()}\n`);
     });
   storeOptions(user.command("list").description("list users")).action(async (opts: StoreFlags) => {
+    const { listUsersDirect } = await loadHubPart(
+      "hub user list",
+      () => import("../hub/accounts/bootstrap.js"),
+    );
     for (const u of await listUsersDirect(storeOf(opts))) {
       process.stdout.write(
         `${u.handle}${u.admin ? "\tadmin" : ""}\tcreated ${new Date(u.createdAt).toISOString()}\n`,
@@ -134,6 +175,25 @@ export function registerHubCommands(program: Command): void {
       await (await apiClient(opts)).revokeToken(id, opts.org);
       print(`revoked token ${id}`);
     });
+}
+
+interface LimitFlags {
+  maxApiBody: string;
+  maxPush: string;
+  maxBlob: string;
+  maxNar: string;
+  cacheQuota: string;
+}
+
+function limitsOf(opts: LimitFlags): HubLimits {
+  return {
+    ...DEFAULT_HUB_LIMITS,
+    apiBodyBytes: parseByteSize(opts.maxApiBody, "--max-api-body"),
+    pushBytes: parseByteSize(opts.maxPush, "--max-push"),
+    blobBytes: parseByteSize(opts.maxBlob, "--max-blob"),
+    narBytes: parseByteSize(opts.maxNar, "--max-nar"),
+    ownerQuotaBytes: parseByteSize(opts.cacheQuota, "--cache-quota"),
+  };
 }
 
 function storeOptions(command: Command): Command {

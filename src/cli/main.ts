@@ -35,15 +35,18 @@ const EXIT_CODES: Record<string, number> = {
   internal: 1,
 };
 
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof ImagelessError) {
-    process.stderr.write(`imageless: ${error.message}\n`);
-    process.exit(EXIT_CODES[error.kind] ?? 1);
+/** Runs the CLI on `argv` (node's form: program and script first); src/main/imageless.ts calls it. */
+export async function runCli(argv: readonly string[]): Promise<void> {
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof ImagelessError) {
+      process.stderr.write(`imageless: ${error.message}\n`);
+      process.exit(EXIT_CODES[error.kind] ?? 1);
+    }
+    process.stderr.write(
+      `imageless: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
   }
-  process.stderr.write(
-    `imageless: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
 }

@@ -3,8 +3,10 @@
  * kubelet would send. `imageless pod` and the tests use it. The proto is read from the source tree,
  * since tsc does not copy it.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { getAsset, isSea } from "node:sea";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
@@ -78,7 +80,7 @@ export function grpcErrorMessage(error: unknown): string {
  * try { console.log((await cri.version()).runtimeVersion); } finally { cri.close(); }
  */
 export function connectCri(socket: string): CriClient {
-  const definition = protoLoader.loadSync(protoFile(), LOADER_OPTIONS);
+  const definition = loadCriDefinition();
   const runtime = service(definition, "runtime.v1.RuntimeService");
   const images = service(definition, "runtime.v1.ImageService");
   const client = new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure());
@@ -152,6 +154,22 @@ function service(definition: protoLoader.PackageDefinition, name: string): proto
   if (found === undefined || "format" in found)
     throw new Error(`${name} is not a service in runtime-v1.proto`);
   return found;
+}
+
+/**
+ * The CRI definition. The single executable (docs/architecture.md, "What a node needs") has no files
+ * beside it and carries the proto as an asset; proto-loader reads only files, so it gets a temporary one.
+ */
+function loadCriDefinition(): protoLoader.PackageDefinition {
+  if (!isSea()) return protoLoader.loadSync(protoFile(), LOADER_OPTIONS);
+  const dir = mkdtempSync(join(tmpdir(), "imageless-cri-"));
+  try {
+    const file = join(dir, "runtime-v1.proto");
+    writeFileSync(file, getAsset("runtime-v1.proto", "utf8"));
+    return protoLoader.loadSync(file, LOADER_OPTIONS);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** `runtime-v1.proto` beside this module in the source tree, or in `src/cri` when running from dist/. */

@@ -32,7 +32,7 @@ describe("deriveApiBaseUrl() and deriveCacheUrl()", () => {
     assert.equal(deriveApiBaseUrl("https://hub.flox.dev"), "https://api.flox.dev/api/v1");
     assert.equal(deriveApiBaseUrl("https://hub.preview.flox.dev/"), "https://api.preview.flox.dev/api/v1");
     assert.equal(deriveApiBaseUrl("http://127.0.0.1:7878/"), "http://127.0.0.1:7878/api/v1");
-    assert.equal(deriveCacheUrl("http://127.0.0.1:7878/"), "http://127.0.0.1:7878/cache");
+    assert.equal(deriveCacheUrl("http://127.0.0.1:7878/", "acme"), "http://127.0.0.1:7878/cache/acme");
     assert.throws(() => deriveApiBaseUrl("ftp://x"), /accepted are http:\/\/ and https:\/\//);
   });
 });

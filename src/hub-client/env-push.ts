@@ -2,9 +2,10 @@ import type { Lockfile } from "../environment/lockfile.js";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { deriveGitBaseUrl, floxmetaUrl } from "../floxhub/git-url.js";
 import type { Secret } from "../log/secret.js";
-import { closureSizes, copyClosureTo } from "../nix/copy.js";
+import { copyClosureTo } from "../nix/copy.js";
 import type { StorePath } from "../nix/store-path.js";
 import { type EnvRef, HubApiClient } from "./api-client.js";
+import { checkUploadOutcome } from "./cache-outcome.js";
 import { readEnvironmentDir } from "./environment-dir.js";
 import { commitFiles, fetchBranch, pushCommit, withScratchRepo } from "./floxmeta-branch.js";
 import { initializeMessage, initialMetadataText, planGeneration } from "./generation-plan.js";
@@ -51,10 +52,12 @@ export interface PushResult {
   /** The environment did not exist before this push. */
   readonly created: boolean;
   readonly lockedHere: boolean;
-  /** Paths uploaded to the cache (closures included); undefined when no copy was made. */
+  /** Paths uploaded to the owner's cache (closures included); undefined when no copy was made. */
   readonly copied?: number;
   /** Their NAR bytes, when the closure's sizes could be read. */
   readonly copiedBytes?: number;
+  /** Paths of the closures the owner's cache already held with the same content (not uploaded). */
+  readonly alreadyPresent?: number;
   /** Why the copy was skipped in `auto` mode. */
   readonly copySkipped?: string;
 }
@@ -124,20 +127,22 @@ export function lockStorePaths(lock: Lockfile): StorePath[] {
 async function copyPaths(
   paths: readonly StorePath[],
   opts: PushOptions,
-): Promise<{ copied?: number; copiedBytes?: number; copySkipped?: string }> {
+): Promise<{ copied?: number; copiedBytes?: number; alreadyPresent?: number; copySkipped?: string }> {
   if (opts.copyPaths === "never" || paths.length === 0) return {};
-  const to = deriveCacheUrl(opts.hubUrl);
+  // The owner's own namespace: what this push uploads is served only for the owner's environments.
+  const cacheUrl = deriveCacheUrl(opts.hubUrl, opts.ref.owner);
+  const token = opts.token === undefined ? {} : { token: opts.token };
+  const progress = opts.onProgress;
+  const sizes = new Map<StorePath, number>();
   try {
-    // Sizes are for the person watching; a store that cannot list them still uploads.
-    const sizes = await closureSizes(paths, opts.fromStore).catch(() => new Map<StorePath, number>());
-    const progress = opts.onProgress;
-    if (progress !== undefined && sizes.size > 0) {
-      progress({ kind: "closure", to, paths: sizes.size, bytes: sum([...sizes.values()]) });
-    }
-    const { copied } = await copyClosureTo(paths, {
-      to,
-      ...(opts.token === undefined ? {} : { token: opts.token }),
+    const { copied, closure } = await copyClosureTo(paths, {
+      to: cacheUrl,
+      ...token,
       ...(opts.fromStore === undefined ? {} : { fromStore: opts.fromStore }),
+      onClosure: (closure) => {
+        for (const entry of closure) sizes.set(entry.path, entry.narSize);
+        progress?.({ kind: "closure", to: cacheUrl, paths: closure.length, bytes: sum([...sizes.values()]) });
+      },
       ...(progress === undefined
         ? {}
         : {
@@ -147,13 +152,20 @@ async function copyPaths(
             },
           }),
     });
-    const known = copied.map((path) => sizes.get(path));
-    const copiedBytes = known.every((b) => b !== undefined) ? sum(known as number[]) : undefined;
-    return { copied: copied.length, ...(copiedBytes === undefined ? {} : { copiedBytes }) };
+    // Nix says what it sent, not what the cache kept: ask the cache (a path it already held with
+    // other content is an error here, never "copied").
+    const outcome = await checkUploadOutcome(closure, copied, { cacheUrl, ...token });
+    const copiedBytes = sum(copied.map((path) => sizes.get(path) ?? 0));
+    return { copied: outcome.copied, copiedBytes, alreadyPresent: outcome.present };
   } catch (error) {
     // In auto mode a cache that is read-only for this token, a hub without a cache (hub.flox.dev) or
     // paths that are only in some other machine's store are normal: say so and push the generation.
-    if (opts.copyPaths === "auto" && error instanceof ImagelessError) {
+    // A refusal of content (a conflict, a limit: failed-precondition) is never skipped quietly.
+    if (
+      opts.copyPaths === "auto" &&
+      error instanceof ImagelessError &&
+      error.kind !== "failed-precondition"
+    ) {
       return { copySkipped: error.message };
     }
     throw error;

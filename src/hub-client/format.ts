@@ -126,6 +126,7 @@ export function formatPush(result: {
   lockedHere: boolean;
   copied?: number;
   copiedBytes?: number;
+  alreadyPresent?: number;
   copySkipped?: string;
 }): string {
   const ref = `${result.ref.owner}/${result.ref.name}`;
@@ -138,6 +139,8 @@ export function formatPush(result: {
     const bytes = result.copiedBytes === undefined ? "" : ` (${formatBytes(result.copiedBytes)})`;
     lines.push(`copied ${result.copied} new store paths${bytes} to the hub's cache`);
   }
+  if (result.alreadyPresent !== undefined && result.alreadyPresent > 0)
+    lines.push(`${result.alreadyPresent} store paths were in the hub's cache already, identical`);
   if (result.copySkipped !== undefined) lines.push(`did not copy store paths: ${result.copySkipped}`);
   return lines.join("\n");
 }

@@ -20,14 +20,14 @@ export function deriveApiBaseUrl(hubUrl: string): string {
 }
 
 /**
- * The hub's Nix binary cache, `<hub>/cache` (pure).
+ * The binary cache namespace of `owner` on a hub, `<hub>/cache/<owner>` (pure).
  *
  * @throws {ImagelessError} `invalid-input` for a URL that is not http(s).
  * @example
- * deriveCacheUrl("http://127.0.0.1:7878"); // "http://127.0.0.1:7878/cache"
+ * deriveCacheUrl("http://127.0.0.1:7878", "acme"); // "http://127.0.0.1:7878/cache/acme"
  */
-export function deriveCacheUrl(hubUrl: string): string {
-  return `${base(checkedHubUrl(hubUrl))}/cache`;
+export function deriveCacheUrl(hubUrl: string, owner: string): string {
+  return `${base(checkedHubUrl(hubUrl))}/cache/${encodeURIComponent(owner)}`;
 }
 
 /**

@@ -82,6 +82,12 @@ export async function handleGitHttp(
       resolve();
     });
     child.on("close", async (code) => {
+      // git may stop reading early (receive.maxInputSize, a refused push): read the rest of the body
+      // away, or the connection would stay open with a paused request and the hub could never close.
+      if (!req.complete) {
+        req.unpipe(child.stdin);
+        req.resume();
+      }
       if (opts.beforeEnd !== undefined) {
         await opts.beforeEnd(code).catch((error: unknown) => {
           opts.log?.error("hub.git.before_end_failed", { error: String(error) });

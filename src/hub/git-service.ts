@@ -11,7 +11,8 @@ import type { HubServices, Principal } from "./access.js";
 import { classifyCredentials, decideGitRequest, parseGitTarget } from "./git-access.js";
 import { captureAdvertisement, handleGitHttp } from "./git-http-backend.js";
 import { ensureRepo, gitRoot, listBranches, repoExists } from "./git-repos.js";
-import { formatPushAccess, PUSH_ACCESS_VARIABLE } from "./push-validation.js";
+import { DEFAULT_HUB_LIMITS, type HubLimits, tooLarge } from "./hub-limits.js";
+import { formatPushAccess, MAX_BLOB_VARIABLE, PUSH_ACCESS_VARIABLE } from "./push-validation.js";
 
 /** The challenge git needs to retry with credentials (Flox's helper answers with `oauth:<token>`). */
 const CHALLENGE = 'Basic realm="imageless hub", charset="UTF-8"';
@@ -26,7 +27,12 @@ const CHALLENGE = 'Basic realm="imageless hub", charset="UTF-8"';
  * await app.listen({ port: 8080 });
  * // git clone --branch web http://127.0.0.1:8080/git/acme/floxmeta
  */
-export function registerGitRoutes(app: FastifyInstance, services: HubServices, log: Logger): void {
+export function registerGitRoutes(
+  app: FastifyInstance,
+  services: HubServices,
+  log: Logger,
+  limits: HubLimits = DEFAULT_HUB_LIMITS,
+): void {
   const advertisements = advertisementCache();
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -35,7 +41,7 @@ export function registerGitRoutes(app: FastifyInstance, services: HubServices, l
     scope.route({
       method: ["GET", "POST"],
       url: "/git/*",
-      handler: (request, reply) => serveGitRequest(request, reply, { services, log, advertisements }),
+      handler: (request, reply) => serveGitRequest(request, reply, { services, log, limits, advertisements }),
     });
   });
 }
@@ -43,12 +49,17 @@ export function registerGitRoutes(app: FastifyInstance, services: HubServices, l
 async function serveGitRequest(
   request: FastifyRequest,
   reply: FastifyReply,
-  ctx: { services: HubServices; log: Logger; advertisements: AdvertisementCache },
+  ctx: { services: HubServices; log: Logger; limits: HubLimits; advertisements: AdvertisementCache },
 ): Promise<void> {
-  const { services, log } = ctx;
+  const { services, log, limits } = ctx;
   const target = parseGitTarget(request.method, request.raw.url ?? "");
   if (target === undefined) {
     return refuse(request, reply, 404, "not a floxmeta smart-HTTP path: /git/<owner>/floxmeta");
+  }
+  const announced = Number(request.headers["content-length"] ?? Number.NaN);
+  if (target.service === "receive-pack" && target.phase === "rpc" && announced > limits.pushBytes) {
+    const line = tooLarge("this push", announced, limits.pushBytes, "--max-push").message;
+    return refuse(request, reply, 413, line);
   }
   const authorization = request.headers.authorization;
   const credentials = classifyCredentials(authorization);
@@ -120,14 +131,23 @@ async function serveGitRequest(
     projectRoot: gitRoot(services.dataDir),
     pathInfo: target.pathInfo,
     allowPush: target.service === "receive-pack",
-    config: decision.config,
+    // receive-pack stops reading a pack larger than this (a chunked push announces no length).
+    config:
+      target.service === "receive-pack"
+        ? [...decision.config, ["receive.maxInputSize", String(limits.pushBytes)]]
+        : decision.config,
     // Protocol v0 checks every requested object against the visible refs (see git-access.ts).
     protocolV0: true,
     log,
     ...(principal === undefined ? {} : { remoteUser: principal.name }),
     ...(decision.push === undefined
       ? {}
-      : { env: { [PUSH_ACCESS_VARIABLE]: formatPushAccess(decision.push) } }),
+      : {
+          env: {
+            [PUSH_ACCESS_VARIABLE]: formatPushAccess(decision.push),
+            [MAX_BLOB_VARIABLE]: String(limits.blobBytes),
+          },
+        }),
     ...(target.service === "receive-pack" && target.phase === "rpc" ? { beforeEnd: recordMoves } : {}),
   });
 }
@@ -172,7 +192,8 @@ function advertisementCache(limit = 4096): AdvertisementCache {
 }
 
 function refuse(request: FastifyRequest, reply: FastifyReply, status: number, message: string): void {
-  // git may have started sending a pack; read it away so the connection stays usable.
+  // git may have started sending a pack: a large one is not read, the connection is closed instead.
+  if (status === 413) void reply.header("connection", "close");
   request.raw.resume();
   if (status === 401) void reply.header("WWW-Authenticate", CHALLENGE);
   void reply.code(status).type("text/plain; charset=utf-8").send(`${message}\n`);

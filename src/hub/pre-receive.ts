@@ -10,6 +10,8 @@ import {
   type BranchFacts,
   checkRefUpdate,
   isZeroId,
+  largestBlob,
+  MAX_BLOB_VARIABLE,
   PUSH_ACCESS_VARIABLE,
   type PushAccess,
   type PushVerdict,
@@ -49,11 +51,27 @@ async function judge(update: RefUpdate, access: PushAccess): Promise<PushVerdict
 
 async function readFacts(update: RefUpdate): Promise<BranchFacts> {
   const isNew = isZeroId(update.oldId);
-  const files = (await git(["ls-tree", "-r", "--name-only", "-z", update.newId])).split("\0");
-  const oldMetadata = isNew ? undefined : await readBlob(update.oldId, "metadata.json");
-  return {
+  const listing = await git(["ls-tree", "-r", "-l", "-z", update.newId]);
+  const files = listing.split("\0").map((record) => record.slice(record.indexOf("\t") + 1));
+  const maxFileBytes = Number(process.env[MAX_BLOB_VARIABLE] ?? Number.NaN);
+  const largestFile = largestBlob(listing);
+  const common = {
     fastForward: isNew || (await isAncestor(update.oldId, update.newId)),
     newFiles: new Set(files.filter((file) => file !== "")),
+    ...(largestFile === undefined ? {} : { largestFile }),
+    ...(Number.isSafeInteger(maxFileBytes) ? { maxFileBytes } : {}),
+  };
+  // A file over the limit is never read (that is the limit's point): judge on sizes alone.
+  if (
+    largestFile !== undefined &&
+    common.maxFileBytes !== undefined &&
+    largestFile.bytes > common.maxFileBytes
+  ) {
+    return common;
+  }
+  const oldMetadata = isNew ? undefined : await readBlob(update.oldId, "metadata.json");
+  return {
+    ...common,
     ...(oldMetadata === undefined ? {} : { oldMetadata }),
     ...(files.includes("metadata.json")
       ? { newMetadata: await readBlob(update.newId, "metadata.json") }

@@ -5,6 +5,7 @@ import {
   type BranchFacts,
   checkRefUpdate,
   formatPushAccess,
+  largestBlob,
   type PushAccess,
   parsePushAccess,
   parseRefUpdates,
@@ -224,4 +225,27 @@ describe("parsePushAccess()", () => {
       assert.deepEqual(parsePushAccess(text), expected);
     });
   }
+});
+
+describe("largestBlob() and the file size limit", () => {
+  it("largestBlob() finds the largest file of ls-tree -r -l -z output", () => {
+    const listing = `100644 blob ${"a".repeat(40)}      12\tmetadata.json\u0000100644 blob ${"b".repeat(40)} 157286400\t1/env/manifest.lock\0`;
+    assert.deepEqual(largestBlob(listing), { path: "1/env/manifest.lock", bytes: 157286400 });
+    assert.equal(largestBlob(""), undefined);
+  });
+  it("validateBranchUpdate() refuses a file over the limit before reading any", () => {
+    assert.deepEqual(
+      validateBranchUpdate("web", {
+        fastForward: true,
+        newFiles: new Set(["metadata.json"]),
+        largestFile: { path: "metadata.json", bytes: 150 * 1024 * 1024 },
+        maxFileBytes: 8 * 1024 * 1024,
+      }),
+      {
+        accepted: false,
+        reason:
+          "environment 'web': metadata.json is 150.0 MiB, over the hub's limit of 8.0 MiB (hub serve --max-blob)",
+      },
+    );
+  });
 });

@@ -5,6 +5,7 @@
 import { ImagelessError } from "../errors/imageless-error.js";
 import { type GenerationsMetadata, parseGenerationsMetadata } from "../floxhub/metadata.js";
 import { parseEnvironmentName } from "../names/environment-names.js";
+import { tooLarge } from "./hub-limits.js";
 
 /** One line of pre-receive's stdin: `<old-id> <new-id> <ref>`. */
 export interface RefUpdate {
@@ -15,6 +16,9 @@ export interface RefUpdate {
 
 /** The environment variable through which the git service tells the hook what the pusher may do. */
 export const PUSH_ACCESS_VARIABLE = "IMAGELESS_HUB_PUSH_ACCESS";
+
+/** The environment variable through which the git service tells the hook the largest file accepted. */
+export const MAX_BLOB_VARIABLE = "IMAGELESS_HUB_MAX_BLOB";
 
 /** What the pusher may do under the owner, decided by the hub before git runs. */
 export interface PushAccess {
@@ -34,6 +38,10 @@ export interface BranchFacts {
   readonly newMetadata?: string;
   /** Every file path in the new tip's tree. */
   readonly newFiles: ReadonlySet<string>;
+  /** The largest file of the new tip's tree (read before any file is). */
+  readonly largestFile?: { readonly path: string; readonly bytes: number };
+  /** The largest file accepted, bytes (`hub serve --max-blob`). */
+  readonly maxFileBytes?: number;
 }
 
 /** The verdict on one ref update: accepted, or refused with a one-line reason. */
@@ -94,6 +102,11 @@ export function validateBranchUpdate(name: string, facts: BranchFacts): PushVerd
   const where = `environment '${name}'`;
   if (!facts.fastForward) {
     return refuse(`${where}: history was rewritten (not a fast-forward); pull and add a generation instead`);
+  }
+  const largest = facts.largestFile;
+  if (largest !== undefined && facts.maxFileBytes !== undefined && largest.bytes > facts.maxFileBytes) {
+    const line = tooLarge(largest.path, largest.bytes, facts.maxFileBytes, "--max-blob").message;
+    return refuse(`${where}: ${line}`);
   }
   if (facts.newMetadata === undefined) return refuse(`${where}: metadata.json is missing`);
   const next = parse(facts.newMetadata, "metadata.json");
@@ -176,6 +189,23 @@ export function parseRefUpdates(text: string): RefUpdate[] {
       }
       return { oldId: match[1], newId: match[2], ref: match[3] };
     });
+}
+
+/**
+ * The largest file of `git ls-tree -r -l -z` output (pure): `<mode> blob <id> <size>\t<path>` records.
+ *
+ * @example
+ * largestBlob("100644 blob ab… 12\tmetadata.json\0"); // { path: "metadata.json", bytes: 12 }
+ */
+export function largestBlob(listing: string): { path: string; bytes: number } | undefined {
+  let largest: { path: string; bytes: number } | undefined;
+  for (const record of listing.split("\0")) {
+    const match = /^[0-7]+ blob [0-9a-f]+ +([0-9]+)\t(.*)$/s.exec(record);
+    if (match === null) continue;
+    const bytes = Number(match[1]);
+    if (largest === undefined || bytes > largest.bytes) largest = { path: match[2] ?? "", bytes };
+  }
+  return largest;
 }
 
 /**

@@ -13,6 +13,7 @@ import type { HubStore } from "./db/hub-store.js";
 import { openHubStore } from "./db/open-hub-store.js";
 import { CommitCache } from "./environments/commit-cache.js";
 import { registerGitRoutes } from "./git-service.js";
+import { DEFAULT_HUB_LIMITS, type HubLimits } from "./hub-limits.js";
 import { parseListen } from "./listen-address.js";
 import { loadOrCreateJwtSecret } from "./tokens/jwt-secret.js";
 import { createTokenService } from "./tokens/token-service.js";
@@ -27,6 +28,8 @@ export interface HubOptions {
   readonly database?: string;
   /** The URL clients use (behind a proxy); defaults to the listening address. */
   readonly publicUrl?: string;
+  /** What one caller may send (docs/hub.md "Limits"); the defaults when absent. */
+  readonly limits?: HubLimits;
   readonly log: Logger;
 }
 
@@ -80,9 +83,10 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
  */
 export async function buildHubApp(
   store: HubStore,
-  opts: Pick<HubOptions, "dataDir" | "publicUrl" | "log">,
+  opts: Pick<HubOptions, "dataDir" | "publicUrl" | "log" | "limits">,
 ): Promise<{ app: FastifyInstance; services: HubServices }> {
   const { log, dataDir } = opts;
+  const limits = opts.limits ?? DEFAULT_HUB_LIMITS;
   const now = () => Date.now();
   const tokens = createTokenService({ store, secret: await loadOrCreateJwtSecret(dataDir), now });
   const access = createHubAccess({ store, tokens });
@@ -94,12 +98,16 @@ export async function buildHubApp(
     dataDir,
     now,
     hostname: hubHostname(opts.publicUrl),
-    cache: new CommitCache(512),
+    // Pushed files are at most limits.blobBytes; this bounds how many of them stay parsed in memory.
+    cache: new CommitCache(512, { maxBytes: 128 * 1024 * 1024 }),
+    limits,
     log,
   };
 
   // Fastify's own logger is off: requests are logged here as flat JSON lines without headers.
-  const app = Fastify({ logger: false });
+  // bodyLimit bounds the JSON bodies the API parses; git and cache bodies stream past it (they
+  // have their own limits).
+  const app = Fastify({ logger: false, bodyLimit: limits.apiBodyBytes });
   app.addHook("onResponse", async (request, reply) => {
     log.info("hub.request", {
       method: request.method,
@@ -109,8 +117,8 @@ export async function buildHubApp(
     });
   });
   await registerApiRoutes(app, deps);
-  registerGitRoutes(app, services, log);
-  registerCacheRoutes(app, services, log);
+  registerGitRoutes(app, services, log, limits);
+  registerCacheRoutes(app, services, log, limits);
   registerWebRoutes(app);
   return { app, services };
 }

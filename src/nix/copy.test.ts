@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Secret } from "../log/secret.js";
-import { cacheUrlForUpload, copiedTo, parsePathInfoSizes } from "./copy.js";
+import { cacheRefusal, cacheUrlForUpload, copiedTo } from "./copy.js";
 import { netrcFor } from "./netrc.js";
 
 describe("cacheUrlForUpload()", () => {
@@ -47,19 +47,24 @@ describe("netrcFor() and copiedTo()", () => {
   });
 });
 
-describe("parsePathInfoSizes()", () => {
-  it("reads each path's NAR size from nix path-info --json", () => {
-    const json = JSON.stringify([
-      { path: "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a", narSize: 2883736, references: [] },
-      { path: "/nix/store/abcdfghijklmnpqrsvwxyz0123456789-b", narSize: 120 },
-      { path: "/nix/store/abcdfghijklmnpqrsvwxyz0123456789-c", valid: false },
-    ]);
-    assert.deepEqual(
-      [...parsePathInfoSizes(json)],
-      [
-        ["/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a", 2883736],
-        ["/nix/store/abcdfghijklmnpqrsvwxyz0123456789-b", 120],
-      ],
+describe("cacheRefusal()", () => {
+  it("cacheRefusal() reads the hub's line from nix 2.8's upload error, and only for 409 and 413", () => {
+    const stderr = [
+      "copying path '/nix/store/71fc7s32zl20dc955bhghy5dvalm7ndz-busybox' to 'http://h/cache/acme'...",
+      "error: while uploading to HTTP binary cache at 'http://h/cache/acme': error: unable to upload 'http://h/cache/acme/71fc7s32zl20dc955bhghy5dvalm7ndz.narinfo': HTTP error 409 ('Conflict')",
+      "",
+      "              response body:",
+      "",
+      "              /nix/store/71fc7s32zl20dc955bhghy5dvalm7ndz-busybox in acme's cache exists with different content",
+    ].join("\n");
+    assert.equal(
+      cacheRefusal(stderr),
+      "HTTP 409: /nix/store/71fc7s32zl20dc955bhghy5dvalm7ndz-busybox in acme's cache exists with different content",
     );
+    assert.equal(
+      cacheRefusal("error: … HTTP error 413 ('Payload Too Large')"),
+      "HTTP 413: over the hub's size limit or quota",
+    );
+    assert.equal(cacheRefusal("error: … HTTP error 403 ('Forbidden')"), undefined);
   });
 });

@@ -1,22 +1,19 @@
-import { fileURLToPath } from "node:url";
 import type { Logger } from "../log/logger.js";
 import { configPathFromEnv, loadNodeConfig } from "../node/config.js";
 import { nodeStartDeps } from "../node/node-deps.js";
 import { nodeLogger } from "../node/node-log.js";
+import { currentLayout, wrapperPath } from "../program/layout.js";
 import { parseRuncArgv } from "./argv.js";
 import { type CallResult, handleRuncCall, reportCallFailure } from "./handle-call.js";
 import { resolveRealRunc, runRealRunc } from "./run-runc.js";
 
-// The sh dispatcher this module runs behind (dist/src/runc/main.js → bin/imageless-runc): a `runc` on
-// PATH that resolves to it must be skipped, or the wrapper would run itself.
-const WRAPPER_PATH = fileURLToPath(new URL("../../../bin/imageless-runc", import.meta.url));
-
 /**
  * `imageless-runc` in-process, for create, exec and delete when the node agent is not running (the sh
  * dispatcher in bin/imageless-runc sends everything else straight to runc, and these to the agent
- * when it answers): argv → {@link handleRuncCall} → run runc or exit 1.
+ * when it answers): argv → {@link handleRuncCall} → run runc or exit 1. Run as
+ * `imageless __runc <runc argv>` (src/main/imageless.ts).
  */
-async function main(argv: readonly string[]): Promise<never> {
+export async function runWrapper(argv: readonly string[]): Promise<never> {
   const invocation = parseRuncArgv(argv);
   let runc: string | undefined = process.env["IMAGELESS_REAL_RUNC"];
   let log: Logger | undefined;
@@ -25,7 +22,8 @@ async function main(argv: readonly string[]): Promise<never> {
     const { config, warnings } = await loadNodeConfig(configPathFromEnv(process.env));
     log = nodeLogger(config);
     for (const warning of warnings) log.warn("config.warning", { warning });
-    runc ??= resolveRealRunc(config.runtime.runc, WRAPPER_PATH, process.env["PATH"] ?? "");
+    // The sh dispatcher this runs behind: a `runc` on PATH that resolves to it must be skipped.
+    runc ??= resolveRealRunc(config.runtime.runc, wrapperPath(currentLayout()), process.env["PATH"] ?? "");
     result = await handleRuncCall(invocation, {
       config,
       log,
@@ -44,5 +42,3 @@ async function main(argv: readonly string[]): Promise<never> {
   for (const line of result.containerOutput ?? []) process.stderr.write(`${line}\n`);
   return runRealRunc(runc, argv);
 }
-
-await main(process.argv.slice(2));

@@ -1,11 +1,8 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { open, readFile, rm, stat } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import { currentLayout, HiddenCommand, selfInvocation } from "../program/layout.js";
 import { spoolPaths, takeBatches } from "./spool.js";
-
-/** The sender's entry point, run as a detached process so no container start waits for the network. */
-const SENDER_MAIN = fileURLToPath(new URL("./sender-main.js", import.meta.url));
 
 /** The environment variable that carries the endpoint to the sender (not argv: /proc shows argv to all). */
 export const ENDPOINT_VARIABLE = "IMAGELESS_TELEMETRY_ENDPOINT";
@@ -16,7 +13,10 @@ export const ENDPOINT_VARIABLE = "IMAGELESS_TELEMETRY_ENDPOINT";
  */
 export function startSender(stateDir: string, endpoint: string): void {
   if (isSenderRunning(stateDir)) return;
-  const child = spawn(process.execPath, [SENDER_MAIN, stateDir], {
+  // A detached process of this same program (sender-main.ts), so no container start waits for the
+  // network: the single executable itself, or `node` with dist's entry; never a `node` from PATH.
+  const { program, args } = selfInvocation(currentLayout(), HiddenCommand.sendTelemetry, [stateDir]);
+  const child = spawn(program, args, {
     detached: true,
     stdio: "ignore",
     env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", [ENDPOINT_VARIABLE]: endpoint },

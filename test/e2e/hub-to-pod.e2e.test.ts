@@ -106,7 +106,10 @@ describe("an environment pushed to the hub runs in a pod", () => {
   const ref = () => `${handle}/hello`;
   const fromStore = () => `local?root=${fixtures.buildStore.storeRoot}`;
   /** `imageless env push` of `dir` to `target`, copying the closures from the fixture build store. */
-  const pushEnv = async (dir: string, target: string): Promise<{ generation: number; copied: number }> =>
+  const pushEnv = async (
+    dir: string,
+    target: string,
+  ): Promise<{ generation: number; copied: number; alreadyPresent: number }> =>
     JSON.parse(
       await cli([
         "env",
@@ -134,10 +137,11 @@ describe("an environment pushed to the hub runs in a pod", () => {
     const second = await pushEnv(dir, ref());
     assert.equal(second.generation, 2);
     assert.equal(second.copied, 1, "only hello-2.0 is new to the cache");
+    assert.equal(second.alreadyPresent, 2, "coreutils and busybox were there, identical");
     // The cache serves a path only to those who may read an environment whose lock holds it.
     const basic = Buffer.from(`oauth:${hub.adminToken}`).toString("base64");
     const hash = hello2.slice("/nix/store/".length, "/nix/store/".length + 32);
-    const narinfo = await fetch(`${hub.url}/cache/${hash}.narinfo`, {
+    const narinfo = await fetch(`${hub.url}/cache/${handle}/${hash}.narinfo`, {
       headers: { authorization: `Basic ${basic}` },
     });
     assert.equal(narinfo.status, 200);

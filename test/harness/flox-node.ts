@@ -22,6 +22,8 @@ export interface FloxNodeOptions {
   readonly cacheUrl?: string;
   /** Fixture packages to trust (their cache's key); built in the node's dir when absent. */
   readonly fixtures?: Fixtures;
+  /** The `flox` handler's BinaryName; default: the checkout's bin/imageless-runc. */
+  readonly runtimeBinary?: string;
   /** Extra TOML appended to the node config. */
   readonly extraConfig?: string;
   /** Extra environment for containerd, which its shims and so the runtime inherit. */
@@ -90,7 +92,9 @@ export async function startFloxNode(options: FloxNodeOptions): Promise<FloxNode>
     );
     containerd = await startContainerd({
       dir: join(dir, "containerd"),
-      runtimes: { [FLOX_HANDLER]: { binaryName: join(repoRoot(), "bin", "imageless-runc") } },
+      runtimes: {
+        [FLOX_HANDLER]: { binaryName: options.runtimeBinary ?? join(repoRoot(), "bin", "imageless-runc") },
+      },
       // Nix keeps a narinfo cache per substituter URL under $XDG_CACHE_HOME; test caches reuse
       // 127.0.0.1 URLs with fresh keys, so each node gets its own rather than root's shared one.
       env: { ...options.env, IMAGELESS_CONFIG: configPath, XDG_CACHE_HOME: join(dir, "xdg-cache") },

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -152,7 +152,7 @@ describe("bin/imageless-runc", () => {
       assert.equal(got.status, 42);
       assert.deepEqual(got.runcCalls, []);
       assert.deepEqual(got.nodeCalls, [
-        [`real=${FAKE_RUNC}`, join(REPO, "dist/src/runc/main.js"), ...argv].join(SEP),
+        [`real=${FAKE_RUNC}`, join(REPO, "dist/src/main/imageless.js"), "__runc", ...argv].join(SEP),
       ]);
     });
   }
@@ -197,6 +197,26 @@ describe("bin/imageless-runc", () => {
       assert.deepEqual(got.runcCalls, used ? ["state\x1fabc"] : []);
     });
   }
+
+  it("routes create, exec and delete to the single executable installed beside it, never to node", async () => {
+    // An installed layout: the dispatcher and a named fake of the single executable in one directory.
+    const bin = join(dir, "installed", "bin");
+    await mkdir(bin, { recursive: true });
+    await copyFile(WRAPPER, join(bin, "imageless-runc"));
+    const fakeExecutable = join(bin, "imageless-node");
+    await writeFile(fakeExecutable, `#!/bin/sh\nexec ${nodeStub} single-executable "$@"\n`);
+    await chmod(fakeExecutable, 0o755);
+    for (const command of ["create", "exec", "delete"]) {
+      const argv = [...SHIM_GLOBAL, command, "abc"];
+      const got = await run(argv, {}, join(bin, "imageless-runc"));
+      assert.equal(got.status, 42);
+      assert.deepEqual(got.nodeCalls, [
+        [`real=${FAKE_RUNC}`, "single-executable", "__runc", ...argv].join(SEP),
+      ]);
+    }
+    const passed = await run([...SHIM_GLOBAL, "start", "abc"], {}, join(bin, "imageless-runc"));
+    assert.deepEqual([passed.status, passed.nodeCalls], [0, []]);
+  });
 
   describe("without [runtime] runc", () => {
     let selfDir = "";

@@ -2,6 +2,7 @@ import type { Logger } from "../../log/logger.js";
 import type { HubAccessImpl } from "../access-impl.js";
 import type { HubStore } from "../db/hub-store.js";
 import type { CommitCache } from "../environments/commit-cache.js";
+import type { HubLimits } from "../hub-limits.js";
 import type { TokenService } from "../tokens/token-service.js";
 
 /** What the `/api/v1` routes are built from; the server wires one. */
@@ -17,5 +18,6 @@ export interface ApiDeps {
   readonly hostname: string;
   /** Parsed floxmeta content by commit id (immutable, so never stale). */
   readonly cache: CommitCache;
+  readonly limits: HubLimits;
   readonly log: Logger;
 }

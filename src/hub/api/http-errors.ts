@@ -1,6 +1,7 @@
 import type { ErrorKind } from "../../errors/imageless-error.js";
 import { ImagelessError } from "../../errors/imageless-error.js";
 import { ForbiddenError } from "../accounts/forbidden-error.js";
+import { TooLargeError } from "../hub-limits.js";
 
 /** HTTP status per error kind: the one place the API maps kinds to statuses. */
 const STATUS: Record<ErrorKind, number> = {
@@ -24,6 +25,7 @@ const STATUS: Record<ErrorKind, number> = {
  */
 export function errorReply(error: unknown): { status: number; body: { error: string } } {
   if (error instanceof ForbiddenError) return { status: 403, body: { error: error.message } };
+  if (error instanceof TooLargeError) return { status: 413, body: { error: error.message } };
   if (error instanceof ImagelessError) {
     const status = STATUS[error.kind];
     return { status, body: { error: status === 500 ? `internal error: ${error.message}` : error.message } };

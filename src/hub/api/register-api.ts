@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { tooLarge } from "../hub-limits.js";
 import { registerAccountRoutes } from "./account-routes.js";
 import type { ApiDeps } from "./api-deps.js";
 import { registerAuditRoutes } from "./audit-routes.js";
@@ -19,7 +20,11 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
   await app.register(
     async (api) => {
       api.setErrorHandler((error, request, reply) => {
-        const { status, body } = errorReply(error);
+        const { status, body } = errorReply(
+          (error as { code?: unknown } | null)?.code === "FST_ERR_CTP_BODY_TOO_LARGE"
+            ? tooLarge("the request body", undefined, deps.limits.apiBodyBytes, "--max-api-body")
+            : error,
+        );
         const fields = {
           method: request.method,
           route: request.routeOptions.url ?? "",

@@ -40,31 +40,47 @@ describe("registerCacheRoutes()", () => {
   });
 
   const cases: [string, string, Record<string, string>, number, RegExp][] = [
-    ["PUT", `/cache/nar/${"1".repeat(52)}.nar.zst`, {}, 401, /uploading to the cache needs a token/],
     [
       "PUT",
-      `/cache/nar/${"1".repeat(52)}.nar.zst`,
+      `/cache/acme/nar/${"1".repeat(52)}.nar.zst`,
+      {},
+      401,
+      /^uploading to acme's cache needs a token\n$/,
+    ],
+    [
+      "PUT",
+      `/cache/acme/nar/${"1".repeat(52)}.nar.zst`,
       { authorization: "Bearer nope" },
       401,
       /not known to this hub/,
     ],
     [
       "PUT",
-      `/cache/${"0".repeat(32)}.narinfo`,
+      `/cache/acme/${"0".repeat(32)}.narinfo`,
       { authorization: "Bearer reader" },
       403,
-      /'acme' may not upload to the cache/,
+      /^'acme' may not upload to acme's cache: it needs write access to acme\n$/,
     ],
     [
       "GET",
-      `/cache/${"0".repeat(32)}.narinfo`,
+      `/cache/acme/${"0".repeat(32)}.narinfo`,
       { authorization: "Bearer nope" },
       401,
       /not known to this hub/,
     ],
-    ["GET", `/cache/${"0".repeat(32)}.narinfo`, {}, 404, /not found/],
-    ["GET", "/cache/nar/../signing-key", {}, 404, /./],
-    ["GET", "/cache/signing-key", {}, 404, /not found/],
+    ["GET", `/cache/acme/${"0".repeat(32)}.narinfo`, {}, 404, /^not found\n$/],
+    [
+      "GET",
+      `/cache/${"0".repeat(32)}.narinfo`,
+      {},
+      404,
+      /^this hub's cache is per owner: use <hub>\/cache\/<owner>/,
+    ],
+    ["PUT", `/cache/nar/${"1".repeat(52)}.nar.zst`, {}, 404, /^this hub's cache is per owner/],
+    ["GET", "/cache/acme/nar/../signing-key", {}, 404, /./],
+    ["GET", "/cache/acme/signing-key", {}, 404, /^not found\n$/],
+    ["GET", "/cache/ACME/nix-cache-info", {}, 404, /^not found\n$/],
+    ["PUT", `/cache/-x/${"0".repeat(32)}.narinfo`, {}, 400, /^cache namespace "-x" is not an owner name\n$/],
   ];
   for (const [method, url, headers, status, body] of cases) {
     it(`registerCacheRoutes() answers ${method} ${url.slice(0, 30)}… ${Object.keys(headers).length > 0 ? "with a token " : ""}with ${status}`, async () => {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { ImagelessError } from "../../errors/imageless-error.js";
-import { formatSignedNarInfo, hashPart, narInfoFingerprint, parseNarInfo } from "./narinfo.js";
+import { formatSignedNarInfo, hashPart, narInfoFingerprint, parseNarInfo, withFileFacts } from "./narinfo.js";
 
 // What nix 2.8 `nix copy --to http://…?compression=zstd` uploaded for a small path.
 const UPLOADED = `StorePath: /nix/store/vxcc3p5q7r6drja09mqsrw1mz0afzp9v-src
@@ -100,5 +101,100 @@ describe("hashPart()", () => {
       "vxcc3p5q7r6drja09mqsrw1mz0afzp9v",
     );
     assert.equal(hashPart("vxcc3p5q7r6drja09mqsrw1mz0afzp9v-src"), "vxcc3p5q7r6drja09mqsrw1mz0afzp9v");
+  });
+});
+
+describe("withFileFacts()", () => {
+  it("withFileFacts() sets FileHash and FileSize to the measured values, before NarHash", () => {
+    const info = withFileFacts(parseNarInfo(UPLOADED, "x"), {
+      fileHash: `sha256:${"0".repeat(52)}`,
+      fileSize: 9,
+    });
+    assert.deepEqual(
+      info.fields.map(([key]) => key),
+      ["StorePath", "URL", "Compression", "FileHash", "FileSize", "NarHash", "NarSize", "References", "CA"],
+    );
+    assert.equal(info.fileHash, `sha256:${"0".repeat(52)}`);
+    assert.deepEqual(parseNarInfo(formatSignedNarInfo(info, "k:s"), "x").fields[4], ["FileSize", "9"]);
+  });
+});
+
+/** Runs `parse` and says whether it returned or threw an ImagelessError (anything else fails the property). */
+function onlyTypedErrors(parse: () => unknown): boolean {
+  try {
+    parse();
+  } catch (error) {
+    return error instanceof ImagelessError && error.kind === "invalid-input" && !error.message.includes("\n");
+  }
+  return true;
+}
+
+// Fuzz budget, reported by the suite (docs/hub.md "Bad input").
+const NARINFO_FUZZ_RUNS = { text: 2000, mutated: 2000, roundTrip: 500 };
+
+describe("parseNarInfo() under arbitrary input (fast-check)", () => {
+  it("parseNarInfo() throws only a one-line invalid-input ImagelessError for arbitrary text", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 400 }), (text) =>
+        onlyTypedErrors(() => parseNarInfo(text, "x")),
+      ),
+      { numRuns: NARINFO_FUZZ_RUNS.text },
+    );
+  });
+
+  it("parseNarInfo() throws only typed errors when fields of a real narinfo are replaced, dropped or repeated", () => {
+    const lines = WITH_REFS.split("\n").filter((line) => line !== "");
+    const edit = fc.oneof(
+      fc.record({
+        kind: fc.constant("replace" as const),
+        at: fc.nat(),
+        value: fc.string({ unit: "binary", maxLength: 80 }),
+      }),
+      fc.record({ kind: fc.constant("drop" as const), at: fc.nat() }),
+      fc.record({ kind: fc.constant("repeat" as const), at: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(edit, { maxLength: 4 }), (edits) => {
+        const edited = [...lines];
+        for (const e of edits) {
+          const at = e.at % Math.max(1, edited.length);
+          const line = edited[at] ?? "";
+          if (e.kind === "replace") edited[at] = `${line.slice(0, line.indexOf(":") + 1)} ${e.value}`;
+          else if (e.kind === "drop") edited.splice(at, 1);
+          else edited.splice(at, 0, line);
+        }
+        return onlyTypedErrors(() => parseNarInfo(edited.join("\n"), "x"));
+      }),
+      { numRuns: NARINFO_FUZZ_RUNS.mutated },
+    );
+  });
+
+  it("parseNarInfo() reads back what formatSignedNarInfo() wrote (round trip)", () => {
+    const base32 = fc.constantFrom(..."0123456789abcdfghijklmnpqrsvwxyz");
+    const hash = (n: number) => fc.array(base32, { minLength: n, maxLength: n }).map((c) => c.join(""));
+    const name = fc.stringMatching(/^[A-Za-z0-9+._?=-]{1,20}$/).filter((n) => !n.startsWith("."));
+    fc.assert(
+      fc.property(
+        hash(32),
+        name,
+        hash(52),
+        fc.nat(),
+        fc.array(fc.tuple(hash(32), name), { maxLength: 5 }),
+        (h, n, nh, size, refs) => {
+          const text = [
+            `StorePath: /nix/store/${h}-${n}`,
+            `URL: nar/${nh}.nar.zst`,
+            `NarHash: sha256:${nh}`,
+            `NarSize: ${size}`,
+            `References: ${refs.map(([rh, rn]) => `${rh}-${rn}`).join(" ")}`,
+          ].join("\n");
+          const info = parseNarInfo(text, "x");
+          const again = parseNarInfo(formatSignedNarInfo(info, "hub-1:c2ln"), "x");
+          assert.deepEqual({ ...again, signatures: [], fields: [] }, { ...info, signatures: [], fields: [] });
+          assert.deepEqual(again.signatures, ["hub-1:c2ln"]);
+        },
+      ),
+      { numRuns: NARINFO_FUZZ_RUNS.roundTrip },
+    );
   });
 });

@@ -99,6 +99,26 @@ export function formatSignedNarInfo(info: NarInfo, signature: string): string {
   return `${[...lines, `Sig: ${signature}`].join("\n")}\n`;
 }
 
+/**
+ * The narinfo with `FileHash` and `FileSize` set to what the hub measured of the stored file (pure):
+ * the fields the signature does not cover, so what nodes read about the file is the hub's word.
+ */
+export function withFileFacts(info: NarInfo, file: { fileHash: string; fileSize: number }): NarInfo {
+  const replaced = new Map([
+    ["FileHash", file.fileHash],
+    ["FileSize", String(file.fileSize)],
+  ]);
+  const fields: [string, string][] = info.fields
+    .filter(([key]) => !replaced.has(key))
+    .map(([key, value]): [string, string] => [key, value]);
+  const at = Math.max(
+    0,
+    fields.findIndex(([key]) => key === "NarHash"),
+  );
+  fields.splice(at, 0, ...replaced);
+  return Object.freeze({ ...info, fileHash: file.fileHash, fields: Object.freeze(fields) });
+}
+
 /** The hash part of a store path or base name (the 32 characters before the first `-`). */
 export function hashPart(pathOrName: string): string {
   const name = pathOrName.startsWith("/nix/store/") ? pathOrName.slice("/nix/store/".length) : pathOrName;

@@ -1,25 +1,19 @@
 /**
- * Which environments make each cached path readable, kept in memory and brought up to date cheaply:
- * narinfo references are loaded once and extended on upload; an owner's locks are re-read only when
- * its repository's refs changed (the mtimes of `refs/heads` and `packed-refs`, which every ref update
- * touches), and only for branches whose tip moved. A path that no environment makes readable
- * triggers that check, so a push is visible to the very next request; a hit needs no IO at all,
- * since locks are only ever added (history only grows).
+ * Which environments make each path of an owner's cache namespace readable, brought up to date
+ * cheaply: an owner's locks are re-read only when its repository's refs changed (the mtimes of
+ * `refs/heads` and `packed-refs`, which every ref update touches), and only for branches whose tip
+ * moved. Only the owner's own environments open its namespace: a lock elsewhere naming the same
+ * path opens nothing here. The caller asks {@link CacheReadIndex.refresh} when what it knows grants
+ * nothing, so a push is visible to the very next request, also for a path other environments already
+ * made readable.
  */
-import { readdir, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../../log/logger.js";
-import { gitRoot, listBranches, repoPath } from "../git-repos.js";
-import { readAllNarInfos } from "./cache-files.js";
+import { listBranches, repoPath } from "../git-repos.js";
 import { readersByPath } from "./closure.js";
 import { readLockedPaths } from "./locked-paths.js";
-import { hashPart, parseNarInfo } from "./narinfo.js";
-
-interface CachedPath {
-  readonly references: readonly string[];
-  /** `nar/<file>` */
-  readonly url: string;
-}
+import type { NamespaceIndex, NamespacePath } from "./namespace-index.js";
 
 interface OwnerState {
   readonly stamp: string;
@@ -27,107 +21,85 @@ interface OwnerState {
   readonly branches: ReadonlyMap<string, { readonly tip: string; readonly roots: ReadonlySet<string> }>;
 }
 
+interface Readers {
+  readonly state: OwnerState;
+  readonly paths: ReadonlyMap<string, NamespacePath>;
+  readonly size: number;
+  readonly byPath: Map<string, string[]>;
+}
+
 /** The readers of cached paths, for one hub data directory. */
 export class CacheReadIndex {
   readonly #dataDir: string;
+  readonly #namespaces: NamespaceIndex;
   readonly #log: Logger;
-  #paths: Promise<Map<string, CachedPath>> | undefined;
   readonly #owners = new Map<string, OwnerState>();
-  /** `nar/<file>` → hash parts of the narinfos pointing at it */
-  readonly #nars = new Map<string, Set<string>>();
-  #readers: Map<string, string[]> | undefined;
-  #refreshing: Promise<void> | undefined;
+  readonly #readers = new Map<string, Readers>();
+  readonly #refreshing = new Map<string, Promise<void>>();
 
-  constructor(dataDir: string, log: Logger) {
+  constructor(dataDir: string, namespaces: NamespaceIndex, log: Logger) {
     this.#dataDir = dataDir;
+    this.#namespaces = namespaces;
     this.#log = log;
   }
 
-  /** The environments (`owner/name`) through which the path with hash part `hash` is readable. */
-  async readersOf(hash: string): Promise<readonly string[]> {
-    const known = (await this.#currentReaders()).get(hash);
-    if (known !== undefined) return known;
-    await this.#refresh();
-    return (await this.#currentReaders()).get(hash) ?? [];
-  }
-
-  /** Hash parts of the narinfos whose URL is `nar/<file>`. */
-  async pathsOfNar(file: string): Promise<string[]> {
-    await this.#loadPaths();
-    return [...(this.#nars.get(`nar/${file}`) ?? [])];
-  }
-
-  /** Records an uploaded narinfo (its references extend closures). */
-  async add(hash: string, references: readonly string[], url: string): Promise<void> {
-    (await this.#loadPaths()).set(hash, { references: references.map(hashPart), url });
-    this.#addNar(url, hash);
-    this.#readers = undefined;
-  }
-
-  async #currentReaders(): Promise<Map<string, string[]>> {
-    if (this.#readers !== undefined) return this.#readers;
-    const paths = await this.#loadPaths();
-    if (this.#owners.size === 0) await this.#refresh();
-    const roots = new Map<string, ReadonlySet<string>>();
-    for (const [owner, state] of this.#owners) {
-      for (const [name, branch] of state.branches) roots.set(`${owner}/${name}`, branch.roots);
+  /** The environment names of `owner` through which its path with hash part `hash` is readable. */
+  async readersOf(owner: string, hash: string): Promise<readonly string[]> {
+    if (!this.#owners.has(owner)) await this.refresh(owner);
+    const state = this.#owners.get(owner);
+    if (state === undefined) return [];
+    const paths = await this.#namespaces.paths(owner);
+    let readers = this.#readers.get(owner);
+    if (
+      readers === undefined ||
+      readers.state !== state ||
+      readers.paths !== paths ||
+      readers.size !== paths.size
+    ) {
+      const roots = new Map<string, ReadonlySet<string>>();
+      for (const [name, branch] of state.branches) roots.set(name, branch.roots);
+      readers = {
+        state,
+        paths,
+        size: paths.size,
+        byPath: readersByPath(roots, (h) => paths.get(h)?.references),
+      };
+      this.#readers.set(owner, readers);
     }
-    this.#readers = readersByPath(roots, (hash) => paths.get(hash)?.references);
-    return this.#readers;
+    return readers.byPath.get(hash) ?? [];
   }
 
-  #loadPaths(): Promise<Map<string, CachedPath>> {
-    this.#paths ??= readAllNarInfos(this.#dataDir).then((all) => {
-      const paths = new Map<string, CachedPath>();
-      for (const { hash, text } of all) {
-        try {
-          const info = parseNarInfo(text, `${hash}.narinfo`);
-          paths.set(hash, { references: info.references.map(hashPart), url: info.url });
-          this.#addNar(info.url, hash);
-        } catch (error) {
-          this.#log.warn("hub.cache.narinfo_unreadable", { hash, error: String(error) });
-        }
-      }
-      return paths;
-    });
-    return this.#paths;
-  }
-
-  #addNar(url: string, hash: string): void {
-    const hashes = this.#nars.get(url) ?? new Set<string>();
-    hashes.add(hash);
-    this.#nars.set(url, hashes);
-  }
-
-  /** Re-reads the owners whose refs changed; concurrent callers share one pass. */
-  #refresh(): Promise<void> {
-    this.#refreshing ??= this.#refreshOwners().finally(() => {
-      this.#refreshing = undefined;
-    });
-    return this.#refreshing;
-  }
-
-  async #refreshOwners(): Promise<void> {
-    const owners = await readdir(gitRoot(this.#dataDir)).catch(() => [] as string[]);
-    for (const owner of owners) {
-      const stamp = await refsStamp(repoPath(this.#dataDir, owner));
-      if (stamp === undefined || this.#owners.get(owner)?.stamp === stamp) continue;
-      const previous = this.#owners.get(owner)?.branches;
-      const branches = new Map<string, { tip: string; roots: ReadonlySet<string> }>();
-      for (const [name, tip] of await listBranches(this.#dataDir, owner)) {
-        const same = previous?.get(name);
-        const roots =
-          same?.tip === tip
-            ? same.roots
-            : await readLockedPaths(repoPath(this.#dataDir, owner), tip, {
-                environment: `${owner}/${name}`,
-                log: this.#log,
-              });
-        branches.set(name, { tip, roots });
-      }
-      this.#owners.set(owner, { stamp, branches });
-      this.#readers = undefined;
+  /** Re-reads `owner`'s branches when its refs changed; concurrent callers share one pass. */
+  refresh(owner: string): Promise<void> {
+    let running = this.#refreshing.get(owner);
+    if (running === undefined) {
+      running = this.#refreshOwner(owner).finally(() => this.#refreshing.delete(owner));
+      this.#refreshing.set(owner, running);
     }
+    return running;
+  }
+
+  async #refreshOwner(owner: string): Promise<void> {
+    const stamp = await refsStamp(repoPath(this.#dataDir, owner));
+    if (stamp === undefined) {
+      this.#owners.delete(owner);
+      return;
+    }
+    if (this.#owners.get(owner)?.stamp === stamp) return;
+    const previous = this.#owners.get(owner)?.branches;
+    const branches = new Map<string, { tip: string; roots: ReadonlySet<string> }>();
+    for (const [name, tip] of await listBranches(this.#dataDir, owner)) {
+      const same = previous?.get(name);
+      const roots =
+        same?.tip === tip
+          ? same.roots
+          : await readLockedPaths(repoPath(this.#dataDir, owner), tip, {
+              environment: `${owner}/${name}`,
+              log: this.#log,
+            });
+      branches.set(name, { tip, roots });
+    }
+    this.#owners.set(owner, { stamp, branches });
   }
 }
 

@@ -24,4 +24,23 @@ describe("CommitCache", () => {
     await assert.rejects(cache.get("k", async () => Promise.reject(new Error("git failed"))));
     assert.equal(await cache.get("k", async () => "ok"), "ok");
   });
+  it("CommitCache.get() evicts the least recently used when the loaded values weigh more than maxBytes", async () => {
+    const cache = new CommitCache(10, { maxBytes: 10 });
+    const loads: string[] = [];
+    const get = (key: string) =>
+      cache.get(
+        key,
+        async () => {
+          loads.push(key);
+          return key.repeat(4);
+        },
+        (value) => value.length,
+      );
+    await get("a");
+    await get("b");
+    await get("c"); // 12 bytes: evicts a
+    await get("b");
+    await get("a");
+    assert.deepEqual(loads, ["a", "b", "c", "a"]);
+  });
 });

@@ -16,6 +16,8 @@ export interface EnvironmentState {
 export interface GenerationContent {
   readonly manifest: Manifest;
   readonly lock?: Lockfile;
+  /** Roughly the memory the parsed files hold (for the commit cache's bound). */
+  readonly bytes: number;
 }
 
 /**
@@ -32,7 +34,10 @@ export async function readEnvironmentState(
   const commit = await readBranchTip(repo, name);
   if (commit === undefined) return undefined;
   const load = () => readState(repo, commit, opts.ref);
-  return opts.cache === undefined ? load() : opts.cache.get(`${repo}\0${commit}\0state`, load);
+  // Parsed JSON holds a few times its text.
+  return opts.cache === undefined
+    ? load()
+    : opts.cache.get(`${repo}\0${commit}\0state`, load, (state) => 4 * state.metadataText.length);
 }
 
 async function readState(repo: string, commit: string, ref: string): Promise<EnvironmentState> {
@@ -59,7 +64,7 @@ export async function readGeneration(
 ): Promise<GenerationContent> {
   const load = () => readContent(repo, state, opts.generation, opts.ref);
   const key = `${repo}\0${state.commit}\0${opts.generation}`;
-  return opts.cache === undefined ? load() : opts.cache.get(key, load);
+  return opts.cache === undefined ? load() : opts.cache.get(key, load, (content) => content.bytes);
 }
 
 async function readContent(
@@ -86,7 +91,8 @@ async function readContent(
     toml !== undefined
       ? stored(() => parseManifestToml(toml, `manifest.toml of ${where}`))
       : stored(() => manifestFromLock(lock as Lockfile));
-  return { manifest, ...(lock === undefined ? {} : { lock }) };
+  const bytes = 4 * ((toml?.length ?? 0) + (lockText?.length ?? 0));
+  return { manifest, ...(lock === undefined ? {} : { lock }), bytes };
 }
 
 /** Content already in the hub is not the caller's input: a parse failure is the hub's problem (500). */
