@@ -4,6 +4,8 @@
  * environment already realised on the node: the steady state), alternating so both see the same
  * machine noise. Also one cold start (fresh node store) for scale. Prints medians and the ratio.
  *
+ * The `flox` starts alternate `[runtime] mount = "store"` and `"closure"` (one bind per closure path).
+ *
  *   node dist/bench/container-start.js [pairs=15]
  */
 import { readFile } from "node:fs/promises";
@@ -13,6 +15,7 @@ import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../
 import { writeFloxmeta } from "../test/harness/floxmeta-fixture.js";
 import { BUSYBOX_IMAGE_REF } from "../test/harness/images.js";
 import { buildFixturePackages } from "../test/harness/nix-fixtures.js";
+import { setConfigKeys } from "../test/harness/node-config-edit.js";
 import { sandboxConfig } from "../test/harness/pod.js";
 import { makeTempDir, removeTree } from "../test/harness/temp.js";
 
@@ -68,18 +71,27 @@ async function main(): Promise<void> {
     const cold = await startOnce(node, FLOX_HANDLER, true, "cold");
     const runc: number[] = [];
     const flox: number[] = [];
+    const closure: number[] = [];
+    // The closure mount's per-container skeleton and closure file are made on the first start.
+    await setConfigKeys(node.configPath, "runtime", { mount: "closure" });
+    await startOnce(node, FLOX_HANDLER, true, "closure-warm");
     for (let i = 0; i < pairs; i++) {
       runc.push(await startOnce(node, "runc", false, `runc-${i}`));
+      await setConfigKeys(node.configPath, "runtime", { mount: "store" });
       flox.push(await startOnce(node, FLOX_HANDLER, true, `flox-${i}`));
+      await setConfigKeys(node.configPath, "runtime", { mount: "closure" });
+      closure.push(await startOnce(node, FLOX_HANDLER, true, `closure-${i}`));
     }
     const r = median(runc);
     const f = median(flox);
+    const c = median(closure);
     process.stdout.write(
       [
         `pairs: ${pairs}`,
         `runc handler, busybox image:               median ${r.toFixed(0)} ms (min ${Math.min(...runc).toFixed(0)}, max ${Math.max(...runc).toFixed(0)})`,
         `flox handler, empty image, env on node:    median ${f.toFixed(0)} ms (min ${Math.min(...flox).toFixed(0)}, max ${Math.max(...flox).toFixed(0)})`,
-        `ratio flox/runc: ${(f / r).toFixed(2)}`,
+        `flox handler, mount = "closure":           median ${c.toFixed(0)} ms (min ${Math.min(...closure).toFixed(0)}, max ${Math.max(...closure).toFixed(0)})`,
+        `ratio flox/runc: ${(f / r).toFixed(2)}; closure/store mount: ${(c / f).toFixed(2)}`,
         `flox handler, cold (fetch, substitute, build): ${cold.toFixed(0)} ms`,
         "",
       ].join("\n"),

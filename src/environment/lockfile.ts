@@ -95,9 +95,13 @@ export function parseLockfile(text: string, source: string): Lockfile {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new ImagelessError("invalid-input", `${source}: not valid JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new ImagelessError(
+      "invalid-input",
+      `${source}: not valid JSON: ${oneLine((error as Error).message)}`,
+      {
+        cause: error,
+      },
+    );
   }
   const top = object(data, source, "the lock");
   const version = top["lockfile-version"];
@@ -406,4 +410,9 @@ function object(value: unknown, where: string, what: string): Record<string, unk
  */
 export function manifestFromLock(lock: Lockfile): Manifest {
   return manifestFromObject(lock.manifest, `manifest in ${lock.source}`);
+}
+
+/** V8's JSON error quotes the input, which may hold newlines: the message must stay one line. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ");
 }

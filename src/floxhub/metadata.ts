@@ -63,9 +63,13 @@ export function parseGenerationsMetadata(text: string, source: string): Generati
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new ImagelessError("invalid-input", `${source} is not valid JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new ImagelessError(
+      "invalid-input",
+      `${source} is not valid JSON: ${oneLine((error as Error).message)}`,
+      {
+        cause: error,
+      },
+    );
   }
   const top = object(data, source);
   const version = top["version"];
@@ -225,4 +229,9 @@ function historyJson(entry: ChangeInfo, kind: string, current: number, previous:
     current_generation: String(current),
     previous_generation: previous ?? null,
   };
+}
+
+/** V8's JSON error quotes the input, which may hold newlines: the message must stay one line. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ");
 }

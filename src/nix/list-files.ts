@@ -1,5 +1,5 @@
-import { lstat, readdir, readlink, stat } from "node:fs/promises";
-import { dirname, join, posix } from "node:path";
+import { lstat, readdir, readlink } from "node:fs/promises";
+import { join, posix } from "node:path";
 import { type NixStore, realPath } from "./nix-store.js";
 import type { StorePath } from "./store-path.js";
 
@@ -44,7 +44,8 @@ async function walk(
       }
       target = resolved;
     }
-    const info = await stat(toReal(store, target)).catch(() => undefined);
+    // `target` has no link left in it (resolveLink), so lstat sees what buildenv would link.
+    const info = await lstat(toReal(store, target)).catch(() => undefined);
     if (info === undefined) continue; // dangling: buildenv skips it
     if (info.isDirectory()) {
       files.push(`${relative}/`);
@@ -55,11 +56,52 @@ async function walk(
   }
 }
 
-/** The logical /nix/store target of a link, or undefined when it leaves the store. */
-async function resolveLink(store: NixStore, logical: string): Promise<string | undefined> {
-  const target = await readlink(toReal(store, logical));
-  const absolute = posix.isAbsolute(target) ? posix.normalize(target) : posix.join(dirname(logical), target);
-  return absolute.startsWith("/nix/store/") ? absolute : undefined;
+/**
+ * The logical /nix/store path a link finally points to, or undefined when any hop leaves the store
+ * (or the chain is too long). Every hop and every directory on the way is resolved here, in the store's
+ * own namespace, never by the host's kernel: a link to `/nix/store/y/b` means `<storeRoot>/nix/store/y/b`,
+ * and `/nix/store/y/b -> /etc` ends the walk instead of listing the host's `/etc`.
+ */
+export async function resolveLink(store: NixStore, logical: string): Promise<string | undefined> {
+  let pending = posix
+    .normalize(logical)
+    .split("/")
+    .filter((part) => part !== "");
+  let resolved = "/";
+  for (let hops = 0; pending.length > 0; ) {
+    const [head, ...rest] = pending;
+    pending = rest;
+    const next = posix.join(resolved, head ?? "");
+    if (!isInStore(next) && !isStoreDirPrefix(next)) return undefined;
+    const info = await lstat(toReal(store, next)).catch(() => undefined);
+    if (info === undefined) return next; // dangling: the caller's stat drops it
+    if (!info.isSymbolicLink()) {
+      resolved = next;
+      continue;
+    }
+    if (++hops > MAX_DEPTH) return undefined;
+    const target = await readlink(toReal(store, next));
+    const absolute = posix.isAbsolute(target) ? target : posix.join(resolved, target);
+    pending = [
+      ...posix
+        .normalize(absolute)
+        .split("/")
+        .filter((part) => part !== ""),
+      ...pending,
+    ];
+    resolved = "/";
+  }
+  return isInStore(resolved) ? resolved : undefined;
+}
+
+/** A path strictly inside `/nix/store/` (pure). */
+function isInStore(path: string): boolean {
+  return path.startsWith("/nix/store/") && path.length > "/nix/store/".length;
+}
+
+/** `/nix` or `/nix/store`: passed through on the way into the store (pure). */
+function isStoreDirPrefix(path: string): boolean {
+  return path === "/nix" || path === "/nix/store";
 }
 
 function toReal(store: NixStore, logical: string): string {

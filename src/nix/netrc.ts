@@ -5,7 +5,9 @@ import type { Secret } from "../log/secret.js";
 
 /**
  * A netrc giving `oauth:<token>` to the host of every http(s) URL in `urls` (pure; the caller writes
- * it 0600). netrc matches hosts, not ports, which is as precise as Nix can be told.
+ * it 0600). netrc matches hosts, not ports or paths, which is as precise as Nix can be told: `urls`
+ * must be the token's scope (the hub's cache, `tokenScope` in node-deps.ts), never the substituter
+ * list, and no other substituter may share those hosts (the node config refuses one).
  */
 export function netrcFor(urls: readonly string[], token: Secret): string {
   const hosts = new Set(urls.filter((url) => /^https?:\/\//.test(url)).map((url) => new URL(url).hostname));

@@ -84,6 +84,16 @@ function classifyFailure(error: unknown, missing: readonly StorePath[], store: N
       { cause: error },
     );
   }
+  // Nix checks every NAR against the hash its signed narinfo names and imports nothing that differs.
+  const corrupt = /hash mismatch importing path '([^']+)'/.exec(stderr);
+  if (corrupt !== null) {
+    const from = new RegExp(`copying path '${escapeRegExp(corrupt[1] ?? "")}' from '([^']+)'`).exec(stderr);
+    return new ImagelessError(
+      "unavailable",
+      `substituting ${corrupt[1]}: the binary cache${from === null ? "" : ` ${from[1]}`} served a NAR whose hash does not match its narinfo, so Nix refused it (nothing was stored): the cache's copy is corrupt; repair or re-upload it`,
+      { cause: error },
+    );
+  }
   const unreachable = /unable to download '([^']+)'/.exec(stderr);
   if (unreachable !== null && /don't know how to build/.test(stderr)) {
     return new ImagelessError(
@@ -119,4 +129,8 @@ function unbuildablePaths(stderr: string): StorePath[] {
 function describePaths(paths: readonly string[]): string {
   if (paths.length <= 3) return paths.map((path) => `'${path}'`).join(", ");
   return `${paths.length} store paths ('${paths[0]}', …)`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -23,6 +23,11 @@ export interface RunNixOptions {
   action: string;
   /** The child's environment before the owned Nix settings are applied (owned-settings.ts); the parent's when omitted. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Run Nix holding an exclusive flock(2) on this file (util-linux `flock`, as git.ts does), waiting
+   * for other holders; the kernel drops the lock when the holder dies, so it cannot go stale.
+   */
+  lockFile?: string;
   /** Called with each line of stderr as Nix writes it (progress such as `copying path '…'`). */
   onStderrLine?: (line: string) => void;
 }
@@ -96,7 +101,9 @@ function spawnNixOnce(
 ): Promise<NixOutput> {
   return new Promise((resolve, reject) => {
     const env = nixChildEnv(options.env ?? process.env);
-    const child = spawn(program, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const [command, argv] =
+      options.lockFile === undefined ? [program, args] : ["flock", [options.lockFile, program, ...args]];
+    const child = spawn(command, argv, { env, stdio: ["ignore", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));

@@ -27,7 +27,13 @@ describe("parseNodeConfig()", () => {
     const { config, warnings } = parseNodeConfig("", SOURCE);
     assert.deepEqual(warnings, []);
     assert.deepEqual(config, {
-      floxhub: { url: "https://hub.flox.dev", gitUrl: "", tokenFile: "", offlineGraceMs: 86_400_000 },
+      floxhub: {
+        url: "https://hub.flox.dev",
+        gitUrl: "",
+        tokenFile: "",
+        cacheUrl: "",
+        offlineGraceMs: 86_400_000,
+      },
       nix: {
         storeRoot: "/",
         substituters: ["https://cache.nixos.org", "https://cache.flox.dev"],
@@ -57,6 +63,7 @@ describe("parseNodeConfig()", () => {
 url = "http://127.0.0.1:7878"
 git-url = "file:///srv/floxmeta"
 token-file = "/etc/imageless/token"
+cache-url = "http://127.0.0.1:7878/cache/"
 offline-grace = "1h30m"
 
 [nix]
@@ -88,6 +95,7 @@ endpoint = "https://telemetry.example/v1/events"
         url: "http://127.0.0.1:7878",
         gitUrl: "file:///srv/floxmeta",
         tokenFile: "/etc/imageless/token",
+        cacheUrl: "http://127.0.0.1:7878/cache",
         offlineGraceMs: 5_400_000,
       },
       nix: {
@@ -177,6 +185,14 @@ endpoint = "https://telemetry.example/v1/events"
       `config ${SOURCE}: [telemetry] enabled: cannot use a date-time: accepted values are true and false`,
     ],
     ['runtime = "x"', `config ${SOURCE}: [runtime]: cannot use "x": accepted value is a table`],
+    [
+      '[floxhub]\ncache-url = "file:///srv/cache"',
+      `config ${SOURCE}: [floxhub] cache-url: cannot use "file:///srv/cache": accepted values are "" or an http:// or https:// URL`,
+    ],
+    [
+      '[floxhub]\ncache-url = "https://hub.example/cache"\n[nix]\nsubstituters = ["https://cache.nixos.org", "http://hub.example:8080/other"]',
+      `config ${SOURCE}: [nix] substituters[1]: cannot use "http://hub.example:8080/other": a substituter may not be on the host of [floxhub] cache-url (hub.example), which receives pods' tokens: serve it from another host name or remove it`,
+    ],
   ];
   for (const [text, message] of badValues) {
     it(`rejects ${JSON.stringify(text)} naming the key, value and what is accepted`, () =>
@@ -238,6 +254,7 @@ endpoint = "https://telemetry.example/v1/events"
       "url",
       "git-url",
       "token-file",
+      "cache-url",
       "offline-grace",
       "store-root",
       "substituters",
@@ -250,7 +267,7 @@ endpoint = "https://telemetry.example/v1/events"
       fc.boolean(),
       fc.double({ noNaN: true, noDefaultInfinity: true }),
       fc.array(fc.oneof(fc.string(), fc.integer())),
-      fc.constantFrom("24h", "/abs", "https://x", "store", "closure"),
+      fc.constantFrom("24h", "/abs", "https://x", "https://x/cache", "store", "closure"),
     );
     const table = fc.dictionary(fc.oneof(fc.constantFrom(...keys), fc.string()), value, { maxKeys: 4 });
     const doc = fc.dictionary(

@@ -21,6 +21,12 @@ export interface NodeConfig {
     readonly gitUrl: string;
     /** Node-wide default token file; `""` means none. */
     readonly tokenFile: string;
+    /**
+     * The hub's own binary cache base (`<hub>/cache`); a start of `owner/name` substitutes from
+     * `<cacheUrl>/<owner>` first. The only URL a pod's token is sent to besides the hub's git.
+     * `""` means none.
+     */
+    readonly cacheUrl: string;
     /** How long a cached resolution may be used while the hub is unreachable. */
     readonly offlineGraceMs: number;
   };
@@ -75,7 +81,7 @@ const DEFAULT_TRUSTED_KEYS = [
 
 /** The keys each table accepts, in TOML spelling; anything else is reported as unknown. */
 const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
-  floxhub: ["url", "git-url", "token-file", "offline-grace"],
+  floxhub: ["url", "git-url", "token-file", "cache-url", "offline-grace"],
   nix: ["store-root", "substituters", "trusted-public-keys", "require-sigs"],
   runtime: ["runc", "state-dir", "mount", "shell", "agent-socket", "cacert", "locales"],
   gc: ["keep-unused"],
@@ -127,6 +133,7 @@ export function parseNodeConfig(
       url: readUrl(reader, floxhub, ["floxhub", "url"], "https://hub.flox.dev", { allowEmpty: false }),
       gitUrl: readUrl(reader, floxhub, ["floxhub", "git-url"], "", { allowEmpty: true }),
       tokenFile: readPath(reader, floxhub, ["floxhub", "token-file"], "", { allowEmpty: true }),
+      cacheUrl: readHttpUrl(reader, floxhub, ["floxhub", "cache-url"]),
       offlineGraceMs: readDuration(reader, floxhub, ["floxhub", "offline-grace"], "24h"),
     },
     nix: {
@@ -166,7 +173,28 @@ export function parseNodeConfig(
       endpoint: readUrl(reader, telemetry, ["telemetry", "endpoint"], "", { allowEmpty: true }),
     },
   };
+  checkTokenScope(reader, config.floxhub.cacheUrl, config.nix.substituters);
   return { config: deepFreeze(config), warnings: reader.warnings };
+}
+
+/**
+ * netrc, the only way to give Nix a credential, matches a host name, not a port or a path: a
+ * substituter on the hub cache's host would receive the pod's token too. Refused, so the token's
+ * reach is exactly the hub's cache.
+ */
+function checkTokenScope(reader: Reader, cacheUrl: string, substituters: readonly string[]): void {
+  if (cacheUrl === "") return;
+  const host = new URL(cacheUrl).hostname;
+  substituters.forEach((url, index) => {
+    if (/^https?:/i.test(url) && new URL(url).hostname === host) {
+      fail(
+        reader,
+        `[nix] substituters[${index}]`,
+        url,
+        `a substituter may not be on the host of [floxhub] cache-url (${host}), which receives pods' tokens: serve it from another host name or remove it`,
+      );
+    }
+  });
 }
 
 /**
@@ -273,6 +301,15 @@ function readUrl(
   if (value === "" && opts.allowEmpty) return value;
   if (!isUrl(value)) fail(reader, where(at), value, accepted);
   return value;
+}
+
+/** `""` or an http(s) URL: a URL a netrc can give credentials to. */
+function readHttpUrl(reader: Reader, table: Table, at: KeyPath): string {
+  const accepted = 'accepted values are "" or an http:// or https:// URL';
+  const value = readString(reader, table, at, "", accepted);
+  if (value === "") return value;
+  if (!isUrl(value) || !/^https?:$/i.test(new URL(value).protocol)) fail(reader, where(at), value, accepted);
+  return value.replace(/\/+$/, "");
 }
 
 /** Paths must be absolute: runc and the shim run with the bundle as cwd, so a relative path would drift. */

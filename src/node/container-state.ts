@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { ActivationInput } from "../environment/activation.js";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { writeFileAtomic } from "../fs/atomic-write.js";
+import { currentProcess, formatIdentity } from "./process-identity.js";
 
 /**
  * What the runtime remembers about a Flox container between `create`, `exec` and `delete`. It holds
@@ -50,8 +51,29 @@ export function statePaths(stateDir: string, containerId: string) {
     envCache: join(stateDir, "env-cache", containerId),
     /** `upper/` and `work/` of a mutable `/nix` (one file system, as overlayfs requires). */
     overlay: join(stateDir, "overlay", containerId),
+    /** `[runtime] mount = "closure"`: the `/nix` skeleton holding a mount point per closure path. */
+    closureRoot: join(stateDir, "closure-root", containerId),
     floxmetaCache: join(stateDir, "floxmeta"),
+    /**
+     * Exists while a create is under way, naming the process doing it (process-identity.ts). Written
+     * before the first GC root, removed once the edited spec is written: a claim whose process is gone
+     * marks state a killed create left behind (see `sweepAbandoned` in release.ts).
+     */
+    claim: join(stateDir, "creating", containerId),
+    claims: join(stateDir, "creating"),
   };
+}
+
+/** Marks `containerId` as being created by this process (see `statePaths(…).claim`). */
+export async function claimContainer(stateDir: string, containerId: string): Promise<void> {
+  const paths = statePaths(stateDir, containerId);
+  await mkdir(paths.claims, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(paths.claim, formatIdentity(currentProcess()), 0o600);
+}
+
+/** The create of `containerId` is complete (its spec is written): nothing to sweep any more. */
+export async function releaseClaim(stateDir: string, containerId: string): Promise<void> {
+  await rm(statePaths(stateDir, containerId).claim, { force: true });
 }
 
 /** Writes the record (atomically, owner-only) that exec and delete read back. */
@@ -85,8 +107,10 @@ export async function removeContainerRecord(stateDir: string, containerId: strin
   const paths = statePaths(stateDir, containerId);
   await rm(paths.envCache, { recursive: true, force: true });
   await rm(paths.overlay, { recursive: true, force: true });
+  await rm(paths.closureRoot, { recursive: true, force: true });
   // The record goes last: while it exists, a retried delete still knows there is something to drop.
   await rm(paths.record, { force: true });
+  await rm(paths.claim, { force: true });
 }
 
 function parseContainerRecord(text: string, source: string): ContainerRecord {

@@ -5,6 +5,8 @@ import type { OciSpec } from "../oci/spec.js";
 import { type ContainerPolicy, parsePodPolicy } from "../pod/policy.js";
 import { recordContainerStart } from "../telemetry/record-start.js";
 import type { NodeConfig } from "./config.js";
+import { releaseClaim } from "./container-state.js";
+import { sweepAbandoned } from "./release.js";
 import { type CreateOutcome, prepareContainer, type StartDeps } from "./start.js";
 
 /** What a create needs around the start pipeline; the wrapper and the agent build it the same way. */
@@ -34,8 +36,14 @@ export async function createContainer(
   const started = Date.now();
   let outcome: CreateOutcome;
   try {
+    // Creates killed earlier (SIGKILL, OOM) left GC roots and caches that no delete will name.
+    const stateDir = ctx.config.runtime.stateDir;
+    await sweepAbandoned({ stateDir, log: ctx.log, removeGcRoot: ctx.deps.removeGcRoot });
     outcome = await prepareContainer(containerId, spec, ctx.deps);
-    if (outcome.kind === "flox") await writeSpec(bundle, outcome.spec);
+    if (outcome.kind === "flox") {
+      await writeSpec(bundle, outcome.spec);
+      await releaseClaim(stateDir, containerId);
+    }
   } catch (error) {
     await recordCreate(spec, ctx, {
       result: "error",

@@ -3,10 +3,12 @@ import { join } from "node:path";
 import type { Logger } from "../log/logger.js";
 import { queryClosure } from "../nix/closure.js";
 import { deadStorePaths, deleteStorePaths, referrersClosure, storePathSizes } from "../nix/collect.js";
+import { removeGcRoot } from "../nix/gc-roots.js";
 import { realPath } from "../nix/nix-store.js";
 import type { StorePath } from "../nix/store-path.js";
 import type { NodeConfig } from "./config.js";
 import { nodeStore } from "./node-deps.js";
+import { sweepAbandoned } from "./release.js";
 import { type CachedProfile, listCachedProfiles, listContainerRecords } from "./status.js";
 
 /** Which cached profiles a collection frees. */
@@ -60,6 +62,8 @@ export async function collectGarbage(
 ): Promise<GcResult> {
   const stateDir = config.runtime.stateDir;
   const store = nodeStore(config);
+  // Creates killed before they finished hold GC roots and records no delete will name.
+  await sweepAbandoned({ stateDir, log: opts.log, removeGcRoot });
   const records = await listContainerRecords(stateDir);
   const inUse = new Set<string>(records.map((record) => record.storePath));
   const profiles = await listCachedProfiles(stateDir);

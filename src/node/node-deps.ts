@@ -1,5 +1,9 @@
+import { createHash } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { deriveGitBaseUrl } from "../floxhub/git-url.js";
 import { createResolveSession, resolveEnvironment } from "../floxhub/resolve.js";
+import { writeFileAtomic } from "../fs/atomic-write.js";
 import type { Logger } from "../log/logger.js";
 import { buildProfile } from "../nix/build-profile.js";
 import { queryClosure } from "../nix/closure.js";
@@ -7,6 +11,8 @@ import { addGcRoot, removeGcRoot } from "../nix/gc-roots.js";
 import { withNetrc } from "../nix/netrc.js";
 import type { NixStore } from "../nix/nix-store.js";
 import { realisePaths } from "../nix/realise.js";
+import { ensureStoreReady } from "../nix/store-init.js";
+import { isStorePath, type StorePath } from "../nix/store-path.js";
 import type { NodeConfig } from "./config.js";
 import { statePaths } from "./container-state.js";
 import { resolveWithGrace } from "./offline-grace.js";
@@ -23,6 +29,33 @@ export function nodeStore(config: NodeConfig): NixStore {
     trustedPublicKeys: [...config.nix.trustedPublicKeys],
     requireSigs: config.nix.requireSigs,
   };
+}
+
+/**
+ * The substituters of a start of an environment owned by `owner`, in the order Nix tries them: the
+ * hub's cache for that owner (`<cache-url>/<owner>`, per-owner as the hub scopes it, SPEC §10) when
+ * configured, then `[nix] substituters`. Pure.
+ *
+ * @example
+ * substitutersFor("acme", { cacheUrl: "https://hub.example/cache", substituters: ["https://cache.nixos.org"] });
+ * // ["https://hub.example/cache/acme", "https://cache.nixos.org"]
+ */
+export function substitutersFor(
+  owner: string,
+  opts: { readonly cacheUrl: string; readonly substituters: readonly string[] },
+): string[] {
+  const hub =
+    opts.cacheUrl === "" ? [] : [`${opts.cacheUrl.replace(/\/+$/, "")}/${encodeURIComponent(owner)}`];
+  return [...hub, ...opts.substituters];
+}
+
+/**
+ * The URLs a pod's token may be sent to while Nix substitutes: the hub's cache only (SPEC §7: "the only
+ * substituter a pod's token is ever sent to"). The config refuses a substituter on that host, since a
+ * netrc matches hosts. Pure.
+ */
+export function tokenScope(cacheUrl: string): string[] {
+  return cacheUrl === "" ? [] : [cacheUrl];
 }
 
 /**
@@ -55,13 +88,28 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
         },
       ),
     // A pod's token also opens the hub's binary cache for its private environments (SPEC §2: every hub
-    // request made for the container), through a netrc that exists only while Nix runs.
-    realise: (paths, token) =>
-      withNetrc(store.substituters, token, (netrcFile) =>
-        realisePaths(paths, netrcFile === undefined ? store : { ...store, netrcFile }),
-      ),
+    // request made for the container), through a netrc that exists only while Nix runs and names the
+    // hub cache's host only: no other substituter ever sees it.
+    realise: async (paths, forEnv) => {
+      await ensureStoreReady(store);
+      const substituters =
+        forEnv === undefined
+          ? store.substituters
+          : substitutersFor(forEnv.owner, {
+              cacheUrl: config.floxhub.cacheUrl,
+              substituters: store.substituters,
+            });
+      const scoped = { ...store, substituters };
+      return withNetrc(tokenScope(config.floxhub.cacheUrl), forEnv?.token, (netrcFile) =>
+        realisePaths(paths, netrcFile === undefined ? scoped : { ...scoped, netrcFile }),
+      );
+    },
     buildProfile: (links, name, extraFiles) => buildProfile({ name, packages: links, extraFiles }, store),
-    closure: (paths) => queryClosure(paths, store),
+    closure: (paths) =>
+      cachedClosure(paths, config.runtime.stateDir, async () => {
+        await ensureStoreReady(store);
+        return queryClosure(paths, store);
+      }),
     addGcRoot: (path, link) => addGcRoot(path, link, store),
     cachedProfile: (key) => profiles.lookup(key),
     rememberProfile: (key, path) => profiles.remember(key, path),
@@ -71,3 +119,28 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
 }
 
 export { removeGcRoot };
+
+/**
+ * The closure of `paths`, remembered in the state directory: a store path's closure never changes,
+ * and `[runtime] mount = "closure"` needs it on every start, where a `nix-store -qR` costs ~40 ms.
+ */
+async function cachedClosure(
+  paths: readonly StorePath[],
+  stateDir: string,
+  query: () => Promise<readonly StorePath[]>,
+): Promise<readonly StorePath[]> {
+  const key = createHash("sha256")
+    .update([...paths].sort().join("\n"))
+    .digest("hex");
+  const file = join(stateDir, "closures", key);
+  const known = await readFile(file, "utf8").catch(() => undefined);
+  if (known !== undefined) {
+    const listed = known.split("\n").filter(isStorePath);
+    // The file lists the closure then "end": a torn or foreign file is queried again.
+    if (known.endsWith("\nend\n") && listed.length > 0) return listed;
+  }
+  const closure = await query();
+  await mkdir(join(stateDir, "closures"), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(file, `${closure.join("\n")}\nend\n`);
+  return closure;
+}

@@ -1,5 +1,8 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Logger } from "../log/logger.js";
 import { loadContainerRecord, removeContainerRecord, statePaths } from "./container-state.js";
+import { isRunning, parseIdentity } from "./process-identity.js";
 
 /** The edges {@link releaseContainer} and {@link dropContainerState} touch. */
 export interface ReleaseDeps {
@@ -15,9 +18,33 @@ export interface ReleaseDeps {
  */
 export async function releaseContainer(containerId: string, deps: ReleaseDeps): Promise<void> {
   const record = await loadContainerRecord(deps.stateDir, containerId);
-  if (record === undefined) return;
+  // Without a record too: a create killed after its GC root but before its record left state that
+  // only this id names. Dropping nothing costs a few failed unlinks.
   await dropContainerState(containerId, deps);
-  deps.log.info("delete.released", { container: containerId, env: record.environment });
+  if (record !== undefined)
+    deps.log.info("delete.released", { container: containerId, env: record.environment });
+}
+
+/**
+ * Drops the state of every create whose process died before finishing (SIGKILL, OOM, a node
+ * crash): its claim names a process that no longer runs. Such a container never reached runc, so
+ * nothing else would release its GC roots, env cache or overlay. Returns the ids swept.
+ */
+export async function sweepAbandoned(deps: ReleaseDeps): Promise<string[]> {
+  const claims = statePaths(deps.stateDir, "").claims;
+  const ids = await readdir(claims).catch(() => [] as string[]);
+  const swept: string[] = [];
+  for (const id of ids) {
+    if (id.startsWith(".tmp-")) continue; // a claim being written; a dead writer's is harmless
+    const text = await readFile(join(claims, id), "utf8").catch(() => undefined);
+    if (text === undefined) continue;
+    const holder = parseIdentity(text);
+    if (holder !== undefined && (await isRunning(holder))) continue;
+    await dropContainerState(id, deps);
+    swept.push(id);
+  }
+  if (swept.length > 0) deps.log.warn("sweep.abandoned", { containers: swept.join(",") });
+  return swept;
 }
 
 /**

@@ -1,5 +1,3 @@
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import type { ActivationDefaults, ActivationInput, DevLayout } from "../environment/activation.js";
 import { computeActivation } from "../environment/activation.js";
 import {
@@ -27,8 +25,6 @@ import { formatEnvironmentRef } from "../names/environment-names.js";
 import type { StorePath } from "../nix/store-path.js";
 import { activateProcess } from "../oci/modifiers/activate-process.js";
 import { ACTIVATION_RECORD, ENV_CACHE_MOUNT_POINT, mountEnvCache } from "../oci/modifiers/env-cache.js";
-import { mountStore } from "../oci/modifiers/mount-store.js";
-import { mountStoreOverlay } from "../oci/modifiers/mount-store-overlay.js";
 import { addAnnotations } from "../oci/modifiers/record-resolution.js";
 import { applyModifiers, type OciSpec, type SpecModifier } from "../oci/spec.js";
 import { Annotation } from "../pod/annotations.js";
@@ -43,6 +39,7 @@ import type { NodeConfig } from "./config.js";
 import {
   type ActivationShell,
   type ContainerRecord,
+  claimContainer,
   saveContainerRecord,
   statePaths,
 } from "./container-state.js";
@@ -52,6 +49,7 @@ import { profileFacts } from "./profile-facts.js";
 import { readPropagatedBuildInputs } from "./propagated-inputs.js";
 import { dropContainerState } from "./release.js";
 import { locateBash } from "./shell.js";
+import { storeMount, storePathOf } from "./store-mount.js";
 
 /** The edges the start pipeline touches, passed in so the same code runs in the wrapper or an agent. */
 export interface StartDeps {
@@ -61,10 +59,13 @@ export interface StartDeps {
   readonly system: string;
   readonly readToken: (spec: OciSpec) => Promise<Secret | undefined>;
   readonly resolve: (ref: EnvironmentRef, token: Secret | undefined) => Promise<ResolvedEnvironment>;
-  /** Makes `paths` valid in the node store; the container's token goes to the substituters with it. */
+  /**
+   * Makes `paths` valid in the node store. For an environment (`forEnv`) its owner's hub cache comes
+   * first and the container's token goes to that cache only; without it, `[nix] substituters` only.
+   */
   readonly realise: (
     paths: readonly StorePath[],
-    token?: Secret,
+    forEnv?: { readonly owner: string; readonly token: Secret | undefined },
   ) => Promise<{ substituted: readonly StorePath[] }>;
   /** Builds the profile of `links`, with generated files linked at top priority. */
   readonly buildProfile: (
@@ -154,7 +155,7 @@ export async function prepareContainer(
     cached === undefined
       ? await deps.realise(
           links.flatMap((link) => link.paths),
-          token,
+          { owner: policy.ref.owner, token },
         )
       : { substituted: [] };
   const realisedAt = deps.now();
@@ -167,7 +168,9 @@ export async function prepareContainer(
       files,
     ));
   const paths = statePaths(deps.config.runtime.stateDir, containerId);
-  // From the first GC root on, a failed start must not leave state behind that nothing releases.
+  // From the first GC root on, a failed start must not leave state behind that nothing releases; a
+  // killed one is found by its claim (released by the caller once the spec is written) and swept.
+  await claimContainer(deps.config.runtime.stateDir, containerId);
   try {
     await deps.addGcRoot(storePath, paths.gcRoot);
     // Remembered only once a root holds it: until then the collector could take it.
@@ -200,20 +203,19 @@ export async function prepareContainer(
       pipConfig: policy.mode === "dev" && devLayout.pip3 === true,
     });
     const containerWarnings = unsupportedServicesWarning(manifest, deps.log, containerId);
-    const nixDir = join(deps.config.nix.storeRoot, "nix");
-    if (policy.nixMutable) {
-      await mkdir(join(paths.overlay, "upper"), { recursive: true, mode: 0o755 });
-      await mkdir(join(paths.overlay, "work"), { recursive: true, mode: 0o700 });
-    }
+    const shellPath = shell === undefined ? undefined : storePathOf(shell.bash);
+    const nixMount = await storeMount({
+      containerId,
+      mode: deps.config.runtime.mount,
+      nixMutable: policy.nixMutable,
+      stateDir: deps.config.runtime.stateDir,
+      storeRoot: deps.config.nix.storeRoot,
+      roots: shellPath === undefined ? [storePath] : [storePath, shellPath],
+      closure: deps.closure,
+    });
 
     const modifiers: SpecModifier[] = [
-      policy.nixMutable
-        ? mountStoreOverlay({
-            lower: nixDir,
-            upper: join(paths.overlay, "upper"),
-            work: join(paths.overlay, "work"),
-          })
-        : mountStore(nixDir),
+      nixMount,
       mountEnvCache(paths.envCache),
       activateProcess(
         env,

@@ -6,6 +6,7 @@ import { prepareExec } from "../node/exec.js";
 import { removeGcRoot } from "../node/node-deps.js";
 import { releaseContainer } from "../node/release.js";
 import type { StartDeps } from "../node/start.js";
+import { systemErrorLine } from "../node/system-error.js";
 import type { RuncInvocation } from "./argv.js";
 import { reportRuncError } from "./report.js";
 
@@ -103,5 +104,7 @@ function causeChain(error: unknown): string {
 
 function userMessage(error: unknown): string {
   if (error instanceof ImagelessError) return error.message;
+  const system = systemErrorLine(error);
+  if (system !== undefined) return system;
   return `internal error: ${error instanceof Error ? error.message : String(error)}`;
 }

@@ -152,11 +152,11 @@ describe("an environment pushed to the hub runs in a pod", () => {
     const { stdout } = await run(CLI(), ["hub", "cache-key", "--data-dir", hub.dataDir]);
     const hubKey = stdout.trim();
     assert.match(hubKey, /^[^:\s]+:[A-Za-z0-9+/=]+$/);
-    // The node trusts only the hub's key and substitutes only from the owner's namespace of the hub's
-    // cache (until the node adds `<cache-url>/<owner>` per start itself).
+    // The node trusts only the hub's key and substitutes only from the hub: `[floxhub] cache-url`,
+    // from which a start of `owner/name` substitutes `<cache-url>/<owner>` with the pod's token.
     node = await startFloxNode({
       gitUrl: `${hub.url}/git`,
-      substituter: `${hub.url}/cache/${handle}`,
+      cacheUrl: `${hub.url}/cache`,
       fixtures: { ...fixtures, publicKey: hubKey },
     });
     assert.equal(

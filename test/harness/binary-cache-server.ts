@@ -8,6 +8,8 @@ export interface BinaryCacheServer {
   url: string;
   /** GET count per request path (`/nar/….nar.zst`, `/<hash>.narinfo`), including 404s. */
   requests: Map<string, number>;
+  /** Every `Authorization` header received, in order (a capture server's evidence). */
+  authorizations: string[];
   close(): Promise<void>;
 }
 
@@ -15,6 +17,10 @@ export interface BinaryCacheServer {
 export interface ServeOptions {
   /** Wait this long before answering a `/nar/…` request, so concurrent fetches overlap. */
   narDelayMs?: number;
+  /** Listen address; another loopback address (127.0.0.2) is another host to netrc. */
+  host?: string;
+  /** Serve the cache under this path (`/cache/acme`), as the hub serves an owner's cache. */
+  prefix?: string;
 }
 
 /**
@@ -30,8 +36,16 @@ export async function serveBinaryCache(
   opts: ServeOptions = {},
 ): Promise<BinaryCacheServer> {
   const requests = new Map<string, number>();
+  const authorizations: string[] = [];
+  const prefix = (opts.prefix ?? "").replace(/\/+$/, "");
   const server = createServer((req, res) => {
-    const path = new URL(req.url ?? "/", "http://cache").pathname;
+    const full = new URL(req.url ?? "/", "http://cache").pathname;
+    if (req.headers.authorization !== undefined) authorizations.push(req.headers.authorization);
+    if (!full.startsWith(`${prefix}/`)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const path = full.slice(prefix.length);
     requests.set(path, (requests.get(path) ?? 0) + 1);
     const file = normalize(join(cacheDir, path));
     const delay = path.startsWith("/nar/") ? (opts.narDelayMs ?? 0) : 0;
@@ -56,15 +70,16 @@ export async function serveBinaryCache(
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(0, opts.host ?? "127.0.0.1", () => resolve());
   });
   const address = server.address();
   if (address === null || typeof address === "string")
     throw new Error("binary cache server has no TCP address");
   const { port } = address;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${opts.host ?? "127.0.0.1"}:${port}${prefix}`,
     requests,
+    authorizations,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

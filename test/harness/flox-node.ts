@@ -4,6 +4,7 @@ import { type CriClient, connectCri } from "../../src/cri/cri-client.js";
 import { buildEmptyImage, EMPTY_IMAGE_REF } from "../../src/image/empty-image.js";
 import { type Containerd, startContainerd } from "./containerd.js";
 import { buildBusyboxImage } from "./images.js";
+import { nodeLeaks } from "./leaks.js";
 import { buildFixturePackages, type Fixtures } from "./nix-fixtures.js";
 import { type AgentProcess, startAgentProcess } from "./node-agent-process.js";
 import { repoRoot } from "./repo-root.js";
@@ -15,8 +16,10 @@ export const FLOX_HANDLER = "flox";
 export interface FloxNodeOptions {
   /** git base the node resolves environments from (file:// or http://). */
   readonly gitUrl: string;
-  /** Substituter URL; defaults to the fixtures' file:// cache. */
+  /** Substituter URL; defaults to the fixtures' file:// cache (none when `cacheUrl` is set). */
   readonly substituter?: string;
+  /** `[floxhub] cache-url`: the hub's cache base; a start of `o/n` substitutes from `<cacheUrl>/o`. */
+  readonly cacheUrl?: string;
   /** Fixture packages to trust (their cache's key); built in the node's dir when absent. */
   readonly fixtures?: Fixtures;
   /** The `flox` handler's BinaryName; default: the checkout's bin/imageless-runc. */
@@ -67,9 +70,16 @@ export async function startFloxNode(options: FloxNodeOptions): Promise<FloxNode>
         "[floxhub]",
         `url = "https://hub.example.invalid"`,
         `git-url = ${JSON.stringify(options.gitUrl)}`,
+        ...(options.cacheUrl === undefined ? [] : [`cache-url = ${JSON.stringify(options.cacheUrl)}`]),
         "[nix]",
         `store-root = ${JSON.stringify(storeRoot)}`,
-        `substituters = [${JSON.stringify(options.substituter ?? fixtures.cacheUrl)}]`,
+        `substituters = ${JSON.stringify(
+          options.substituter !== undefined
+            ? [options.substituter]
+            : options.cacheUrl !== undefined
+              ? []
+              : [fixtures.cacheUrl],
+        )}`,
         `trusted-public-keys = [${JSON.stringify(fixtures.publicKey)}]`,
         "[runtime]",
         `state-dir = ${JSON.stringify(stateDir)}`,
@@ -106,11 +116,17 @@ export async function startFloxNode(options: FloxNodeOptions): Promise<FloxNode>
       runtimeLog: join(stateDir, "log", "runtime.jsonl"),
       agentSocket,
       agent,
+      /**
+       * Removes every pod (containerd's stop does), stops containerd, then checks that nothing the
+       * node made is left (leaks.ts) and removes it all; throws, after cleaning up, when something was.
+       */
       async stop() {
         cri.close();
         await node.agent?.stop();
         await started.stop();
+        const leaks = await nodeLeaks(dir, stateDir);
         await removeTree(dir);
+        if (leaks.length > 0) throw new Error(`the node left behind:\n  ${leaks.join("\n  ")}`);
       },
     };
     return node;

@@ -34,7 +34,7 @@ export async function startAgentProcess(configPath: string): Promise<AgentProces
   await ensureAgentClient();
   const child = spawn(
     process.execPath,
-    [join(repoRoot(), "dist", "src", "cli", "main.js"), "node", "agent", "--config", configPath],
+    [join(repoRoot(), "dist", "src", "main", "imageless.js"), "node", "agent", "--config", configPath],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   const pid = child.pid;

@@ -4,6 +4,7 @@ import { ImagelessError } from "../../errors/imageless-error.js";
 import { applyModifiers, type OciSpec, type SpecModifier } from "../spec.js";
 import { activateProcess } from "./activate-process.js";
 import { mountEnvCache } from "./env-cache.js";
+import { mountClosure } from "./mount-closure.js";
 import { mountStore } from "./mount-store.js";
 import { mountStoreOverlay } from "./mount-store-overlay.js";
 import { addAnnotations } from "./record-resolution.js";
@@ -74,6 +75,52 @@ const cases: [string, SpecModifier, (spec: OciSpec) => void][] = [
         ["bind"],
       );
     },
+  ],
+  [
+    "mountClosure mounts the skeleton read-only at /nix and binds each closure path over it",
+    mountClosure({
+      skeleton: "/st/closure-root/c1",
+      paths: ["/nix/store/b-two", "/nix/store/a-one"],
+      hostPath: (path) => `/s${path}`,
+    }),
+    (spec) =>
+      assert.deepEqual(spec.mounts?.slice(1), [
+        {
+          destination: "/nix",
+          type: "bind",
+          source: "/st/closure-root/c1",
+          options: ["rbind", "ro", "nosuid", "nodev"],
+        },
+        {
+          destination: "/nix/store/a-one",
+          type: "bind",
+          source: "/s/nix/store/a-one",
+          options: ["bind", "ro", "nosuid", "nodev"],
+        },
+        {
+          destination: "/nix/store/b-two",
+          type: "bind",
+          source: "/s/nix/store/b-two",
+          options: ["bind", "ro", "nosuid", "nodev"],
+        },
+      ]),
+  ],
+  [
+    "mountClosure with an overlay makes /nix writable on the skeleton, the paths still read-only binds",
+    mountClosure({
+      skeleton: "/k",
+      paths: ["/nix/store/a-one"],
+      hostPath: (path) => path,
+      overlay: { upper: "/u", work: "/w" },
+    }),
+    (spec) =>
+      assert.deepEqual(
+        spec.mounts?.slice(1).map((m) => [m.destination, m.type, m.options?.[0]]),
+        [
+          ["/nix", "overlay", "lowerdir=/k"],
+          ["/nix/store/a-one", "bind", "bind"],
+        ],
+      ),
   ],
   [
     "mountEnvCache adds a writable bind at /var/cache/flox",
