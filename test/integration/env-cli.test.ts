@@ -28,16 +28,20 @@ interface CliResult {
 /** Runs bin's CLI with its own config home (so the credentials are this suite's). */
 function cli(args: readonly string[], input?: string, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot(), "dist", "src", "cli", "main.js"), ...args], {
-      env: {
-        PATH: process.env["PATH"] ?? "/usr/bin:/bin",
-        HOME: work,
-        XDG_CONFIG_HOME: join(work, "config"),
-        ...env,
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot(), "dist", "src", "main", "imageless.js"), ...args],
+      {
+        env: {
+          PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+          HOME: work,
+          XDG_CONFIG_HOME: join(work, "config"),
+          ...env,
+        },
+        cwd: work,
+        stdio: ["pipe", "pipe", "pipe"],
       },
-      cwd: work,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    );
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (c: Buffer) => out.push(c));
