@@ -35,10 +35,18 @@ export const RELEASE_PROGRAMS = {
 } as const;
 
 /**
- * EVERYTHING a node release holds, in one place: today the bin/ scripts, libexec/, the compiled
- * dist/src and the run-time node_modules they import (the scripts run `node` from PATH). When the
- * node programs become one self-contained executable, this list becomes that one file: nothing else
- * in the installer names a file of the build.
+ * The single executable (Node SEA: the CLI, the wrapper's create/exec/delete, the agent and the
+ * telemetry sender in one file, `npm run build:node-binary`), relative to a build and to a release.
+ * The bin/ scripts run it when it sits beside them, so a node with it needs no Node.js.
+ */
+export const NODE_BINARY = { build: "dist/node-binary/imageless", release: "bin/imageless-node" } as const;
+
+/**
+ * EVERYTHING a node release holds, in one place: the bin/ scripts, libexec/, the single executable
+ * when the build has one (scripts/setup.sh builds it; then the node needs no Node.js), and the
+ * compiled dist/src with the run-time node_modules it imports (what the scripts run with `node` from
+ * PATH when there is no single executable, and what `hub` database commands need). Nothing else in
+ * the installer names a file of the build.
  *
  * @throws {ImagelessError} `failed-precondition` when the build is incomplete (no dist/, a missing dependency)
  */
@@ -49,6 +57,15 @@ export async function releaseManifest(repo: string): Promise<ReleaseEntry[]> {
     { source: join(repo, "dist", "src"), target: "dist/src" },
     { source: join(repo, "package.json"), target: "package.json" },
   ];
+  const nodeBinary = join(repo, NODE_BINARY.build);
+  if (
+    await lstat(nodeBinary).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    entries.push({ source: nodeBinary, target: NODE_BINARY.release });
+  }
   for (const name of await runtimeDependencies(repo)) {
     const source = join(repo, "node_modules", name);
     const native = await lstat(join(source, "binding.gyp")).then(
