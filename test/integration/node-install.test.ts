@@ -224,7 +224,7 @@ describe("node install into a host root (containerd 1.6 default config)", () => 
       assert.deepEqual(checks[0], {
         name: "node config",
         ok: false,
-        detail: `config ${nodeConfig}: unknown key [runtime] moutn: accepted keys are "runc", "state-dir", "mount" and "shell"`,
+        detail: `config ${nodeConfig}: unknown key [runtime] moutn: accepted keys are "runc", "state-dir", "mount", "shell", "agent-socket", "cacert" and "locales"`,
         fix: "fix /etc/imageless/config.toml (docs/configuration.md lists every key)",
       });
       await writeFile(
