@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { queryClosure } from "../../src/nix/closure.js";
 import { serveBinaryCache } from "../harness/binary-cache-server.js";
 import { helloGeneration } from "../harness/flox-envs.js";
 import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
@@ -55,7 +56,72 @@ async function bundleSpec(containerId: string): Promise<{
   return JSON.parse(await readFile(path, "utf8"));
 }
 
+/** The node log's `realise.*` events of one container, without what differs run to run (time, pid). */
+async function realiseEvents(containerId: string): Promise<Record<string, unknown>[]> {
+  const lines = (await readFile(node.runtimeLog, "utf8")).split("\n").filter((line) => line !== "");
+  return lines
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((e) => String(e["event"]).startsWith("realise.") && e["container"] === containerId)
+    .map(({ time: _time, pid: _pid, ...rest }) => rest);
+}
+
+/** Nix's `%.2f MiB` of a byte count, back in bytes, as the runtime logs it. */
+function nixMiB(bytes: number): number {
+  return Math.round(Number((bytes / (1024 * 1024)).toFixed(2)) * 1024 * 1024);
+}
+
+/** The sizes the fixture cache's narinfos give for `paths`. */
+async function narinfoSizes(paths: readonly string[]): Promise<{ download: number; unpacked: number }> {
+  let download = 0;
+  let unpacked = 0;
+  for (const path of paths) {
+    const hash = path.slice("/nix/store/".length, "/nix/store/".length + 32);
+    const narinfo = await readFile(join(node.fixtures.cacheDir, `${hash}.narinfo`), "utf8");
+    download += Number(/^FileSize: (\d+)$/m.exec(narinfo)?.[1]);
+    unpacked += Number(/^NarSize: (\d+)$/m.exec(narinfo)?.[1]);
+  }
+  return { download, unpacked };
+}
+
 describe("a pod on the flox runtime", () => {
+  it("logs a first start's download progress to the node log (realise.*), and none for a warm start", async () => {
+    const { hello, coreutils } = node.fixtures.packages;
+    const closure = [...(await queryClosure([hello, coreutils], node.fixtures.buildStore))].sort();
+    const ids: string[] = [];
+    for (const name of ["progress-first", "progress-warm"]) {
+      const pod = await runPod(node.cri, {
+        name,
+        runtimeHandler: FLOX_HANDLER,
+        annotations: { "flox.dev/environment": "acme/hello:1" },
+        logDir: node.logDir,
+        containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["hello"] }],
+      });
+      try {
+        assert.deepEqual(pod.startErrors, {});
+        ids.push(pod.containers["app"] ?? "");
+      } finally {
+        await removePod(node.cri, pod.podId);
+      }
+    }
+    const [first, warm] = ids;
+    const events = await realiseEvents(first ?? "");
+    const sizes = await narinfoSizes(closure);
+    const start = { level: "info", container: first, env: "acme/hello:1" };
+    assert.deepEqual(events[0], {
+      ...start,
+      event: "realise.started",
+      paths: closure.length,
+      downloadBytes: nixMiB(sizes.download),
+      unpackedBytes: nixMiB(sizes.unpacked),
+    });
+    // Nix copies in parallel: the order of the paths is its own.
+    assert.deepEqual(
+      events.slice(1).sort((a, b) => String(a["path"]).localeCompare(String(b["path"]))),
+      closure.map((path) => ({ ...start, event: "realise.path", path })),
+    );
+    assert.deepEqual(await realiseEvents(warm ?? ""), []);
+  });
+
   it("runs a package binary from the environment, its output in the container log", async () => {
     const pod = await runPod(node.cri, {
       name: "hello-live",
