@@ -75,13 +75,8 @@ async function realiseEvents(containerId?: string): Promise<Record<string, unkno
  * `imageless pod run` of a pod of acme/hello:1 with a terminal (util-linux `script`), then its
  * removal; returns what the terminal showed (stdout and stderr together).
  */
-async function podRunOnTerminal(
-  name: string,
-  flags: readonly string[],
-  env = "acme/hello:1",
-): Promise<string> {
-  const result = await podRun(name, flags, { env, terminal: true });
-  return result.stdout;
+async function podRunOnTerminal(name: string, flags: readonly string[]): Promise<string> {
+  return (await podRun(name, flags, { env: "acme/hello:1", terminal: true })).stdout;
 }
 
 /** `imageless pod run` of a pod of `env`, on a terminal or not (its stdout and stderr pipes), then `pod rm`. */
