@@ -5,14 +5,14 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { buildEmptyImage, EMPTY_IMAGE_REF } from "../src/image/empty-image.js";
-import { DEMO_DIR } from "../src/pod-runner/demo-paths.js";
+import { DEMO_DIR, DEMO_NODE_CONFIG } from "../src/pod-runner/demo-paths.js";
 import { type Containerd, startContainerd } from "../test/harness/containerd.js";
 import { repoRoot } from "../test/harness/repo-root.js";
 import { say } from "./output.js";
 
 /** The node: config (hub as git server and only cache, trusting only its key), containerd, empty image. */
 export async function startNode(hubUrl: string, hubKey: string): Promise<Containerd> {
-  const configPath = join(DEMO_DIR, "node.toml");
+  const configPath = DEMO_NODE_CONFIG;
   await writeFile(
     configPath,
     [

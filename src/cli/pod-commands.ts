@@ -3,11 +3,15 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { type CriClient, connectCri, grpcErrorMessage } from "../cri/cri-client.js";
 import { ImagelessError } from "../errors/imageless-error.js";
+import { configPathFromEnv, loadNodeConfig } from "../node/config.js";
+import { nodeLogPath } from "../node/node-log.js";
 import { readContainerLog } from "../pod-runner/container-log.js";
 import { missingSecrets, parseSecretFlags } from "../pod-runner/cri-requests.js";
-import { DEMO_CONTAINERD_SOCKET, DEMO_POD_LOG_DIR } from "../pod-runner/demo-paths.js";
+import { DEMO_CONTAINERD_SOCKET, DEMO_NODE_CONFIG, DEMO_POD_LOG_DIR } from "../pod-runner/demo-paths.js";
+import { type FollowedFile, followFile } from "../pod-runner/follow-file.js";
 import { formatPodList, formatStartedPod } from "../pod-runner/format.js";
 import { parsePodManifest } from "../pod-runner/pod-manifest.js";
+import { progressLine } from "../pod-runner/progress-lines.js";
 import { containerOf, listPods, removePod, requirePod, runPodManifest } from "../pod-runner/run-pod.js";
 
 interface SocketFlags {
@@ -29,7 +33,12 @@ export function registerPodCommands(program: Command): void {
     .option("--log-dir <dir>", "where pod logs go", DEMO_POD_LOG_DIR)
     .option("--secret <name=dir>", "a Secret's files: one file per key in DIR (repeatable)", collect, [])
     .option("--json", "print JSON for scripts")
-    .action(async (file: string, f: SocketFlags & { logDir: string; secret: string[]; json?: boolean }) => {
+    .option(
+      "--node-config <path>",
+      "the node config, whose runtime log shows download progress (default: $IMAGELESS_CONFIG, else the demo's)",
+      configPathFromEnv(process.env) ?? DEMO_NODE_CONFIG,
+    )
+    .action(async (file: string, f: RunFlags) => {
       const text = await readFile(file, "utf8").catch((error: unknown) => {
         throw new ImagelessError("invalid-input", `cannot read ${file}: ${(error as Error).message}`);
       });
@@ -40,9 +49,12 @@ export function registerPodCommands(program: Command): void {
       const secretDirs = Object.fromEntries(Object.entries(secrets.dirs).map(([k, v]) => [k, resolve(v)]));
       const missing = missingSecrets(parsed.pod, secretDirs);
       if (missing.length > 0) throw new ImagelessError("invalid-input", missing.join("\n"));
+      // Progress is for a person at a terminal; scripts (--json, a pipe) get the result only.
+      const progress =
+        f.json !== true && process.stderr.isTTY === true ? await followProgress(f.nodeConfig) : undefined;
       const started = await withCri(f, (cri) =>
         runPodManifest(cri, parsed.pod, { logDir: resolve(f.logDir), secretDirs }),
-      );
+      ).finally(() => progress?.stop());
       process.stdout.write(
         `${f.json === true ? JSON.stringify(started, null, 2) : formatStartedPod(started)}\n`,
       );
@@ -94,6 +106,22 @@ export function registerPodCommands(program: Command): void {
       });
     },
   );
+}
+
+type RunFlags = SocketFlags & { logDir: string; secret: string[]; json?: boolean; nodeConfig: string };
+
+/**
+ * Follows the node's runtime log (found through its config) from its end, printing the download
+ * progress of the containers being created on stderr; a node config or log that cannot be found
+ * means no progress, never a failed run.
+ */
+async function followProgress(nodeConfigPath: string): Promise<FollowedFile | undefined> {
+  const loaded = await loadNodeConfig(nodeConfigPath).catch(() => undefined);
+  if (loaded === undefined) return undefined;
+  return followFile(nodeLogPath(loaded.config), (line) => {
+    const shown = progressLine(line);
+    if (shown !== undefined) process.stderr.write(`${shown}\n`);
+  });
 }
 
 function socket(cmd: Command): Command {

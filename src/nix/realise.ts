@@ -25,17 +25,23 @@ export interface RealiseResult {
  * @example
  * const { substituted } = await realisePaths([hello], store);
  */
-export async function realisePaths(paths: readonly StorePath[], store: NixStore): Promise<RealiseResult> {
+export async function realisePaths(
+  paths: readonly StorePath[],
+  store: NixStore,
+  onProgress?: (progress: RealiseProgress) => void,
+): Promise<RealiseResult> {
   const missing = await invalidPaths(paths, store);
   if (missing.length === 0) return { substituted: [] };
   const action = `substituting ${describePaths(missing)}`;
   try {
-    // --realise reports each download on stderr: that is how the result knows what this process fetched.
+    // --realise reports its plan and each download on stderr: that is how the result knows what this
+    // process fetched, and how the caller hears of progress while it runs.
     const { stderr } = await runNixWithOutput(
       "nix-store",
       ["--realise", ...missing, ...PARALLEL, ...storeArgs(store)],
       {
         action,
+        ...(onProgress === undefined ? {} : { onStderrLine: (line) => progressOf(line, onProgress) }),
       },
     );
     return { substituted: copiedPaths(stderr) };
@@ -62,12 +68,55 @@ export async function invalidPaths(paths: readonly StorePath[], store: NixStore)
 
 /** `copying path '/nix/store/…' from '…'` lines name what this process downloaded. */
 export function copiedPaths(stderr: string): StorePath[] {
-  const copied: StorePath[] = [];
-  for (const match of stderr.matchAll(/^copying path '([^']+)' from '/gm)) {
-    const path = match[1];
-    if (path !== undefined && isStorePath(path)) copied.push(path);
-  }
-  return copied;
+  return stderr.split("\n").flatMap((line) => copyingPath(line) ?? []);
+}
+
+/** What a running realisation reports: its plan (once, before any download), then each path it copies. */
+export type RealiseProgress =
+  | {
+      readonly kind: "plan";
+      /** Paths to fetch, dependencies included. */
+      readonly paths: number;
+      /** Nix's figures, rounded from the MiB it prints with two decimals. */
+      readonly downloadBytes: number;
+      readonly unpackedBytes?: number;
+    }
+  | { readonly kind: "copying"; readonly path: StorePath };
+
+function progressOf(line: string, onProgress: (progress: RealiseProgress) => void): void {
+  const plan = fetchPlan(line);
+  const path = copyingPath(line);
+  if (plan !== undefined) onProgress(plan);
+  else if (path !== undefined) onProgress({ kind: "copying", path });
+}
+
+/** The store path of one `copying path '…' from '…'...` line of Nix, else undefined. Pure. */
+export function copyingPath(line: string): StorePath | undefined {
+  const path = /^copying path '([^']+)' from '/.exec(line)?.[1];
+  return path !== undefined && isStorePath(path) ? path : undefined;
+}
+
+/**
+ * The plan Nix (2.8) prints before substituting: `these 4 paths will be fetched (20.00 MiB download,
+ * 80.00 MiB unpacked):` or `this path will be fetched (…)`, else undefined. Pure.
+ */
+export function fetchPlan(line: string): Extract<RealiseProgress, { kind: "plan" }> | undefined {
+  const match =
+    /^(?:these (\d+) paths|this path) will be fetched \(([\d.]+) MiB download(?:, ([\d.]+) MiB unpacked)?\):$/.exec(
+      line.trim(),
+    );
+  if (match === null) return undefined;
+  const [, count, download, unpacked] = match;
+  return {
+    kind: "plan",
+    paths: count === undefined ? 1 : Number(count),
+    downloadBytes: mibToBytes(download ?? "0"),
+    ...(unpacked === undefined ? {} : { unpackedBytes: mibToBytes(unpacked) }),
+  };
+}
+
+function mibToBytes(mib: string): number {
+  return Math.round(Number(mib) * 1024 * 1024);
 }
 
 function classifyFailure(error: unknown, missing: readonly StorePath[], store: NixStore): unknown {

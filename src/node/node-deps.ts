@@ -90,7 +90,7 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
     // A pod's token also opens the hub's binary cache for its private environments (SPEC §2: every hub
     // request made for the container), through a netrc that exists only while Nix runs and names the
     // hub cache's host only: no other substituter ever sees it.
-    realise: async (paths, forEnv) => {
+    realise: async (paths, forEnv, onProgress) => {
       await ensureStoreReady(store);
       const substituters =
         forEnv === undefined
@@ -101,7 +101,7 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
             });
       const scoped = { ...store, substituters };
       return withNetrc(tokenScope(config.floxhub.cacheUrl), forEnv?.token, (netrcFile) =>
-        realisePaths(paths, netrcFile === undefined ? scoped : { ...scoped, netrcFile }),
+        realisePaths(paths, netrcFile === undefined ? scoped : { ...scoped, netrcFile }, onProgress),
       );
     },
     buildProfile: (links, name, extraFiles) => buildProfile({ name, packages: links, extraFiles }, store),

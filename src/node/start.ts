@@ -22,6 +22,7 @@ import type { Logger } from "../log/logger.js";
 import type { Secret } from "../log/secret.js";
 import type { EnvironmentRef } from "../names/environment-names.js";
 import { formatEnvironmentRef } from "../names/environment-names.js";
+import type { RealiseProgress } from "../nix/realise.js";
 import type { StorePath } from "../nix/store-path.js";
 import { activateProcess } from "../oci/modifiers/activate-process.js";
 import { ACTIVATION_RECORD, ENV_CACHE_MOUNT_POINT, mountEnvCache } from "../oci/modifiers/env-cache.js";
@@ -66,6 +67,7 @@ export interface StartDeps {
   readonly realise: (
     paths: readonly StorePath[],
     forEnv?: { readonly owner: string; readonly token: Secret | undefined },
+    onProgress?: (progress: RealiseProgress) => void,
   ) => Promise<{ substituted: readonly StorePath[] }>;
   /** Builds the profile of `links`, with generated files linked at top priority. */
   readonly buildProfile: (
@@ -156,6 +158,7 @@ export async function prepareContainer(
       ? await deps.realise(
           links.flatMap((link) => link.paths),
           { owner: policy.ref.owner, token },
+          (progress) => logRealiseProgress(deps.log, { container: containerId, env: ref }, progress),
         )
       : { substituted: [] };
   const realisedAt = deps.now();
@@ -276,6 +279,24 @@ export async function prepareContainer(
       deps.log.warn("start.cleanup-failed", { container: containerId, error: String(cleanup) }),
     );
     throw error;
+  }
+}
+
+/**
+ * The node log's progress of a first start (docs/architecture.md): `realise.started` once with what
+ * Nix will fetch, then `realise.path` per path copied; `imageless pod run` shows them. Store paths
+ * and sizes only: no token or cache credential is ever part of Nix's progress lines.
+ */
+function logRealiseProgress(
+  log: Logger,
+  start: { readonly container: string; readonly env: string },
+  progress: RealiseProgress,
+): void {
+  if (progress.kind === "plan") {
+    const { kind: _, ...plan } = progress;
+    log.info("realise.started", { ...start, ...plan });
+  } else {
+    log.info("realise.path", { ...start, path: progress.path });
   }
 }
 

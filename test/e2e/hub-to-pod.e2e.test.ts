@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
@@ -219,6 +219,17 @@ describe("an environment pushed to the hub runs in a pod", () => {
       assert.deepEqual(withToken.startErrors, {});
       assert.equal(await waitForExit(node.cri, withToken.containers["app"] ?? "", 60_000), 0);
       assert.equal((await readContainerLog(withToken.logPaths["app"] ?? "")).stdout.trim(), "hi");
+      // The download progress of this first start (greeting came through the token-guarded cache)
+      // names it, and the token appears in no line of the node log.
+      const log = await readFile(node.runtimeLog, "utf8");
+      const copied = log
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((e) => e["event"] === "realise.path" && e["container"] === withToken.containers["app"])
+        .map((e) => e["path"]);
+      assert.ok(copied.includes(fixtures.packages.greeting), `greeting was copied: ${copied.join(" ")}`);
+      assert.ok(!log.includes(hub.adminToken), "the token is not in runtime.jsonl");
     } finally {
       await removePod(node.cri, withToken.podId);
     }

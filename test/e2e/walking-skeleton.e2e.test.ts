@@ -1,15 +1,21 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { queryClosure } from "../../src/nix/closure.js";
 import { serveBinaryCache } from "../harness/binary-cache-server.js";
 import { helloGeneration } from "../harness/flox-envs.js";
 import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
 import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { buildFixturePackages } from "../harness/nix-fixtures.js";
 import { readContainerLog, removePod, runPod, waitForExit } from "../harness/pod.js";
+import { repoRoot } from "../harness/repo-root.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
+
+const run = promisify(execFile);
 
 // One node for the suite: containerd start and the fixture build cost seconds, the pods milliseconds.
 let node: FloxNode;
@@ -55,7 +61,145 @@ async function bundleSpec(containerId: string): Promise<{
   return JSON.parse(await readFile(path, "utf8"));
 }
 
+/** The node log's `realise.*` events (of one container), without what differs run to run (time, pid). */
+async function realiseEvents(containerId?: string): Promise<Record<string, unknown>[]> {
+  const lines = (await readFile(node.runtimeLog, "utf8")).split("\n").filter((line) => line !== "");
+  return lines
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((e) => String(e["event"]).startsWith("realise."))
+    .filter((e) => containerId === undefined || e["container"] === containerId)
+    .map(({ time: _time, pid: _pid, ...rest }) => rest);
+}
+
+/**
+ * `imageless pod run` of a pod of acme/hello:1 with a terminal (util-linux `script`), then its
+ * removal; returns what the terminal showed (stdout and stderr together).
+ */
+async function podRunOnTerminal(name: string, flags: readonly string[]): Promise<string> {
+  return (await podRun(name, flags, { env: "acme/hello:1", terminal: true })).stdout;
+}
+
+/** `imageless pod run` of a pod of `env`, on a terminal or not (its stdout and stderr pipes), then `pod rm`. */
+async function podRun(
+  name: string,
+  flags: readonly string[],
+  opts: { readonly env: string; readonly terminal: boolean },
+): Promise<{ stdout: string; stderr: string }> {
+  const manifest = join(work, `${name}.yaml`);
+  await writeFile(
+    manifest,
+    [
+      "apiVersion: v1",
+      "kind: Pod",
+      `metadata: { name: ${name}, annotations: { flox.dev/environment: "${opts.env}" } }`,
+      "spec:",
+      `  runtimeClassName: ${FLOX_HANDLER}`,
+      `  containers: [{ name: app, image: ${EMPTY_IMAGE_REF}, command: [hello] }]`,
+      "",
+    ].join("\n"),
+  );
+  const socket = ["--containerd-socket", node.containerd.socket];
+  const argv = [
+    "pod",
+    "run",
+    manifest,
+    ...socket,
+    "--log-dir",
+    node.logDir,
+    "--node-config",
+    node.configPath,
+  ];
+  const command = [join(repoRoot(), "bin", "imageless"), ...argv, ...flags];
+  try {
+    if (!opts.terminal) return await run(command[0] ?? "", command.slice(1));
+    const { stdout, stderr } = await run("script", ["-qec", command.map(shellQuote).join(" "), "/dev/null"]);
+    return { stdout: stdout.replaceAll("\r\n", "\n"), stderr };
+  } finally {
+    const rm = [join(repoRoot(), "bin", "imageless"), "pod", "rm", name, ...socket];
+    await run(rm[0] ?? "", rm.slice(1)).catch(() => undefined);
+  }
+}
+
+/** The lines of pod run's terminal output that are not its result (the pod and container lines). */
+function progressShown(terminal: string): string[] {
+  return terminal
+    .split("\n")
+    .filter(
+      (line) => line !== "" && !/^pod \S+ started in /.test(line) && !/^ {2}(app|init) container /.test(line),
+    )
+    .sort((a, b) =>
+      a.startsWith(" ") === b.startsWith(" ") ? a.localeCompare(b) : a.startsWith(" ") ? 1 : -1,
+    );
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** Nix's `%.2f MiB` of a byte count, back in bytes, as the runtime logs it. */
+function nixMiB(bytes: number): number {
+  return Math.round(Number((bytes / (1024 * 1024)).toFixed(2)) * 1024 * 1024);
+}
+
+/** The sizes the fixture cache's narinfos give for `paths`. */
+async function narinfoSizes(paths: readonly string[]): Promise<{ download: number; unpacked: number }> {
+  let download = 0;
+  let unpacked = 0;
+  for (const path of paths) {
+    const hash = path.slice("/nix/store/".length, "/nix/store/".length + 32);
+    const narinfo = await readFile(join(node.fixtures.cacheDir, `${hash}.narinfo`), "utf8");
+    download += Number(/^FileSize: (\d+)$/m.exec(narinfo)?.[1]);
+    unpacked += Number(/^NarSize: (\d+)$/m.exec(narinfo)?.[1]);
+  }
+  return { download, unpacked };
+}
+
 describe("a pod on the flox runtime", () => {
+  it("shows a first start's downloads on a terminal from the node log (realise.*), and nothing for a warm start or --json", async () => {
+    const { hello, coreutils } = node.fixtures.packages;
+    const closure = [...(await queryClosure([hello, coreutils], node.fixtures.buildStore))].sort();
+    // `script` gives imageless pod run a terminal, as a person has; its output is the terminal's.
+    const first = await podRunOnTerminal("progress-first", []);
+    const started = (await realiseEvents()).find((e) => e["event"] === "realise.started");
+    const container = String(started?.["container"]);
+    const events = await realiseEvents(container);
+    const sizes = await narinfoSizes(closure);
+    const base = { level: "info", container, env: "acme/hello:1" };
+    assert.deepEqual(events[0], {
+      ...base,
+      event: "realise.started",
+      paths: closure.length,
+      downloadBytes: nixMiB(sizes.download),
+      unpackedBytes: nixMiB(sizes.unpacked),
+    });
+    // Nix copies in parallel: the order of the paths is its own.
+    assert.deepEqual(
+      events.slice(1).sort((a, b) => String(a["path"]).localeCompare(String(b["path"]))),
+      closure.map((path) => ({ ...base, event: "realise.path", path })),
+    );
+    const mib = (nixMiB(sizes.download) / (1024 * 1024)).toFixed(1);
+    assert.deepEqual(progressShown(first), [
+      `acme/hello:1: fetching ${closure.length} paths (${mib} MiB) …`,
+      ...closure.map((path) => `  ${path}`),
+    ]);
+
+    const warm = await podRunOnTerminal("progress-warm", ["--json"]);
+    const warmId = (JSON.parse(warm.slice(warm.indexOf("{"))) as { containers: { id: string }[] })
+      .containers[0]?.id;
+    assert.ok(warmId !== undefined && warmId !== container);
+    assert.deepEqual(await realiseEvents(warmId), []);
+
+    // A first start (generation 2's hello) whose stderr is a pipe: the downloads are logged, not shown.
+    const piped = await podRun("progress-piped", [], { env: "acme/hello:2", terminal: false });
+    assert.ok(
+      (await realiseEvents()).some(
+        (e) => e["event"] === "realise.path" && e["path"] === node.fixtures.packages.hello2,
+      ),
+    );
+    assert.equal(piped.stderr, "");
+    assert.match(piped.stdout, /^pod progress-piped started in \d+ ms/);
+  });
+
   it("runs a package binary from the environment, its output in the container log", async () => {
     const pod = await runPod(node.cri, {
       name: "hello-live",
