@@ -40,7 +40,7 @@ describe("deriveApiBaseUrl() and deriveCacheUrl()", () => {
 describe("HubApiClient against an HTTP server speaking docs/hub.md", () => {
   let app: FastifyInstance;
   let url: string;
-  const seen: { auth?: string; body?: unknown }[] = [];
+  const seen: { auth?: string | undefined; body?: unknown }[] = [];
   before(async () => {
     app = Fastify({ logger: false });
     app.get("/api/v1/accounts/me", async (req, reply) => {

@@ -112,7 +112,8 @@ async function readSaved(env: CredentialsEnv): Promise<{ hub?: string; token?: s
       `${path}: hub and token must be strings: run \`imageless auth login\` again`,
     );
   }
-  return { ...(hub === undefined ? {} : { hub }), ...(nonEmpty(token) === undefined ? {} : { token }) };
+  const kept = nonEmpty(token);
+  return { ...(hub === undefined ? {} : { hub }), ...(kept === undefined ? {} : { token: kept }) };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

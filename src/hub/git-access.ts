@@ -84,7 +84,7 @@ export interface GitRequestFacts {
   readonly service: GitTarget["service"];
   readonly credentials: Credentials;
   /** The caller's name when a token identified them. */
-  readonly principal?: string;
+  readonly principal?: string | undefined;
   readonly repoExists: boolean;
   /** Every branch of the repository with the caller's access to that environment. */
   readonly branches: readonly { readonly name: string; readonly access: Access }[];

@@ -70,12 +70,13 @@ async function readFacts(update: RefUpdate): Promise<BranchFacts> {
     return common;
   }
   const oldMetadata = isNew ? undefined : await readBlob(update.oldId, "metadata.json");
+  const newMetadata = files.includes("metadata.json")
+    ? await readBlob(update.newId, "metadata.json")
+    : undefined;
   return {
     ...common,
     ...(oldMetadata === undefined ? {} : { oldMetadata }),
-    ...(files.includes("metadata.json")
-      ? { newMetadata: await readBlob(update.newId, "metadata.json") }
-      : {}),
+    ...(newMetadata === undefined ? {} : { newMetadata }),
   };
 }
 

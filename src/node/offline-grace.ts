@@ -23,7 +23,7 @@ export interface AuthorisationRecord {
   /** The floxmeta commit of the last successful resolve, any generation. */
   readonly lastCommit: string;
   /** The live generation of the last unpinned resolve, and the commit it was read from. */
-  readonly live?: { readonly generation: number; readonly commit: string };
+  readonly live?: { readonly generation: number; readonly commit: string } | undefined;
 }
 
 /** Offline grace's verdict: read these commits from the cache, or refuse saying why. */

@@ -2,8 +2,8 @@ import { appendFileSync } from "node:fs";
 
 /** Where runc was told to log (`--log`, `--log-format`); both absent means runc's default, text on stderr. */
 export interface RuncLogTarget {
-  readonly path?: string;
-  readonly format?: string;
+  readonly path?: string | undefined;
+  readonly format?: string | undefined;
 }
 
 /**

@@ -70,7 +70,8 @@ export function buildStartEvent(input: StartEventInput): ContainerStartEvent {
       ? {}
       : {
           environment: `${policy.ref.owner}/${policy.ref.name}`,
-          mode: policy.mode,
+          // Absent when the pod has no activate-mode annotation (the manifest's mode applied).
+          ...(policy.mode === undefined ? {} : { mode: policy.mode }),
           mutable: policy.nixMutable,
           generation: policy.ref.generation === undefined ? "live" : "pinned",
         };

@@ -58,7 +58,7 @@ async function api(
   hub: HubProcess,
   method: string,
   path: string,
-  opts: { token?: string; body?: unknown } = {},
+  opts: { token?: string | undefined; body?: unknown } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (opts.token !== undefined) headers["authorization"] = `Bearer ${opts.token}`;

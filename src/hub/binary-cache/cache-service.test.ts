@@ -88,7 +88,7 @@ describe("registerCacheRoutes()", () => {
         method: method as "GET" | "PUT",
         url,
         headers,
-        payload: method === "PUT" ? "x" : undefined,
+        ...(method === "PUT" ? { payload: "x" } : {}),
       });
       assert.equal(res.statusCode, status, res.body);
       assert.match(res.body, body);
