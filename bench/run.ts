@@ -15,7 +15,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
-import { registerGitRoutes } from "../src/hub/git-service.js";
+import { registerGitRoutes } from "../src/hub/git/git-service.js";
 import { nullLogger } from "../src/log/logger.js";
 import { helloGeneration } from "../test/harness/flox-envs.js";
 import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../test/harness/flox-node.js";

@@ -12,7 +12,7 @@ import { loadOrCreateSigningKey } from "./binary-cache/signing-key.js";
 import type { HubStore } from "./db/hub-store.js";
 import { openHubStore } from "./db/open-hub-store.js";
 import { CommitCache } from "./environments/commit-cache.js";
-import { registerGitRoutes } from "./git-service.js";
+import { registerGitRoutes } from "./git/git-service.js";
 import { DEFAULT_HUB_LIMITS, type HubLimits } from "./hub-limits.js";
 import { parseListen } from "./listen-address.js";
 import { loadOrCreateJwtSecret } from "./tokens/jwt-secret.js";

@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { handleGitHttp } from "../../src/hub/git-http-backend.js";
+import { handleGitHttp } from "../../src/hub/git/git-http-backend.js";
 
 /** A running git smart-HTTP server for tests. */
 export interface GitHttpServer {

@@ -320,7 +320,7 @@ describe("handleGitHttp()", () => {
 
   it("accepts a push when allowed", async () => {
     const { createServer } = await import("node:http");
-    const { handleGitHttp } = await import("../../src/hub/git-http-backend.js");
+    const { handleGitHttp } = await import("../../src/hub/git/git-http-backend.js");
     const hub = join(root, "hub");
     const server = createServer((req, res) => {
       const pathInfo = (req.url ?? "").split("?")[0]?.slice("/git".length) ?? "";

@@ -15,7 +15,7 @@ import { isErrorKind } from "../../src/errors/imageless-error.js";
 import { registerCacheRoutes } from "../../src/hub/binary-cache/cache-service.js";
 import { narInfoFingerprint, parseNarInfo } from "../../src/hub/binary-cache/narinfo.js";
 import { loadOrCreateSigningKey } from "../../src/hub/binary-cache/signing-key.js";
-import { registerGitRoutes } from "../../src/hub/git-service.js";
+import { registerGitRoutes } from "../../src/hub/git/git-service.js";
 import { checkUploadOutcome } from "../../src/hub-client/cache-outcome.js";
 import { createLogger } from "../../src/log/logger.js";
 import { Secret } from "../../src/log/secret.js";

@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { registerGitRoutes } from "../../src/hub/git-service.js";
+import { registerGitRoutes } from "../../src/hub/git/git-service.js";
 import { createLogger } from "../../src/log/logger.js";
 import { floxmetaPath, writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { type HubProcess, startHubProcess } from "../harness/hub.js";

@@ -9,7 +9,7 @@
 import { readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../../log/logger.js";
-import { listBranches, repoPath } from "../git-repos.js";
+import { listBranches, repoPath } from "../git/git-repos.js";
 import {
   cacheDir,
   listNamespaces,

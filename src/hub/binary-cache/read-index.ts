@@ -10,7 +10,7 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../../log/logger.js";
-import { listBranches, repoPath } from "../git-repos.js";
+import { listBranches, repoPath } from "../git/git-repos.js";
 import { readersByPath } from "./closure.js";
 import { readLockedPaths } from "./locked-paths.js";
 import type { NamespaceIndex, NamespacePath } from "./namespace-index.js";

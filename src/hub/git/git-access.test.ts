@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Access } from "./access.js";
+import type { Access } from "../access.js";
 import {
   classifyCredentials,
   decideGitRequest,

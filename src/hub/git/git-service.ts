@@ -5,13 +5,13 @@
  * client's push returns, every branch that moved is recorded in the environment index.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { isErrorKind } from "../errors/imageless-error.js";
-import type { Logger } from "../log/logger.js";
-import type { HubServices, Principal } from "./access.js";
+import { isErrorKind } from "../../errors/imageless-error.js";
+import type { Logger } from "../../log/logger.js";
+import type { HubServices, Principal } from "../access.js";
+import { DEFAULT_HUB_LIMITS, type HubLimits, tooLarge } from "../hub-limits.js";
 import { classifyCredentials, decideGitRequest, parseGitTarget } from "./git-access.js";
 import { captureAdvertisement, handleGitHttp } from "./git-http-backend.js";
 import { ensureRepo, gitRoot, listBranches, repoExists } from "./git-repos.js";
-import { DEFAULT_HUB_LIMITS, type HubLimits, tooLarge } from "./hub-limits.js";
 import { formatPushAccess, MAX_BLOB_VARIABLE, PUSH_ACCESS_VARIABLE } from "./push-validation.js";
 
 /** The challenge git needs to retry with credentials (Flox's helper answers with `oauth:<token>`). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ImagelessError } from "../errors/imageless-error.js";
+import { ImagelessError } from "../../errors/imageless-error.js";
 import {
   type BranchFacts,
   checkRefUpdate,

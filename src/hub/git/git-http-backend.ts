@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Logger } from "../log/logger.js";
+import type { Logger } from "../../log/logger.js";
 
 /** What one git smart-HTTP request may do. Authentication happens in front of this, in the hub. */
 export interface GitHttpOptions {

@@ -11,8 +11,8 @@
  * credential helper sends `oauth:<token>`, or `oauth:` without one, which is then served the public view).
  */
 
-import { isOwner } from "../names/environment-names.js";
-import type { Access } from "./access.js";
+import { isOwner } from "../../names/environment-names.js";
+import type { Access } from "../access.js";
 import type { PushAccess } from "./push-validation.js";
 
 /** A parsed `/git/<owner>/floxmeta/…` smart-HTTP request. */

@@ -4,8 +4,8 @@
  * It reads the new objects from git's quarantine, asks push-validation.ts, and on a refusal prints
  * one line (git shows it as `remote: …`) and exits 1, so every ref of the push stays unchanged.
  */
-import { ImagelessError } from "../errors/imageless-error.js";
-import { runGit } from "../floxhub/git.js";
+import { ImagelessError } from "../../errors/imageless-error.js";
+import { runGit } from "../../floxhub/git.js";
 import {
   type BranchFacts,
   checkRefUpdate,

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import fastify from "fastify";
-import { ImagelessError } from "../errors/imageless-error.js";
-import { nullLogger } from "../log/logger.js";
-import type { HubServices } from "./access.js";
+import { ImagelessError } from "../../errors/imageless-error.js";
+import { nullLogger } from "../../log/logger.js";
+import type { HubServices } from "../access.js";
 import { registerGitRoutes } from "./git-service.js";
 
 /** HubServices where every token is refused and every environment is private. */

@@ -2,10 +2,10 @@
  * What a push to a floxmeta repository may change (pure decisions; the pre-receive hook gathers the
  * facts from git). A push is refused with one line a person can act on, and the branch stays as it was.
  */
-import { ImagelessError } from "../errors/imageless-error.js";
-import { type GenerationsMetadata, parseGenerationsMetadata } from "../floxhub/metadata.js";
-import { parseEnvironmentName } from "../names/environment-names.js";
-import { tooLarge } from "./hub-limits.js";
+import { ImagelessError } from "../../errors/imageless-error.js";
+import { type GenerationsMetadata, parseGenerationsMetadata } from "../../floxhub/metadata.js";
+import { parseEnvironmentName } from "../../names/environment-names.js";
+import { tooLarge } from "../hub-limits.js";
 
 /** One line of pre-receive's stdin: `<old-id> <new-id> <ref>`. */
 export interface RefUpdate {
