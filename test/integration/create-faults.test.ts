@@ -15,6 +15,7 @@ import type { NixStore } from "../../src/nix/nix-store.js";
 import { invalidPaths } from "../../src/nix/realise.js";
 import type { StorePath } from "../../src/nix/store-path.js";
 import { statePaths } from "../../src/node/container-state.js";
+import { listCachedProfiles } from "../../src/node/status.js";
 import { type BinaryCacheServer, serveBinaryCache } from "../harness/binary-cache-server.js";
 import { helloGeneration } from "../harness/flox-envs.js";
 import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
@@ -63,10 +64,10 @@ async function node(name: string, cacheUrl: string) {
     substituters: [cacheUrl],
     publicKey: fixtures.publicKey,
   });
-  const create = async (id: string) => {
+  const create = async (id: string, env: Readonly<Record<string, string>> = {}) => {
     const bundle = join(dir, "bundles", id);
     await writeBundle(bundle, ENV);
-    return { run: startCreate(configPath, bundle, id), bundle };
+    return { run: startCreate(configPath, bundle, id, env), bundle };
   };
   const finish = async (id: string) => {
     const { run, bundle } = await create(id);
@@ -140,6 +141,60 @@ describe("a create killed with SIGKILL", () => {
       `state of the killed create stays: ${left.join(", ")}`,
     );
     if (!existsSync(statePaths(n.stateDir, "killed").record)) assert.deepEqual(left, []);
+    assert.deepEqual(await readdir(statePaths(n.stateDir, "").claims), []);
+  });
+});
+
+describe("a create killed with SIGKILL during the profile build", () => {
+  it("leaves no profile in the cache, the next start builds it and sweeps the rest", async () => {
+    const n = await node("kill-profile", fixtures.cacheUrl);
+    // A named fake nix-build first on PATH: it says it runs (its pid) and blocks, so the create is
+    // killed exactly while its profile is being built. nix-build runs only for the profile.
+    const fakeBin = join(n.dir, "fake-bin");
+    await mkdir(fakeBin, { recursive: true });
+    const pidFile = join(n.dir, "fake-nix-build.pid");
+    await writeFile(
+      join(fakeBin, "nix-build"),
+      `#!/bin/sh\n# fake nix-build (test): blocks until killed\necho $$ > ${JSON.stringify(`${pidFile}.tmp`)}\nmv ${JSON.stringify(`${pidFile}.tmp`)} ${JSON.stringify(pidFile)}\nexec sleep 600\n`,
+      { mode: 0o755 },
+    );
+    const { run, bundle } = await n.create("killed", { PATH: `${fakeBin}:${process.env.PATH ?? ""}` });
+    let fakePid: number | undefined;
+    try {
+      await until(() => existsSync(pidFile) || run.child.exitCode !== null, "the profile build");
+      assert.ok(existsSync(pidFile), "the create reached its profile build");
+      fakePid = Number(await readFile(pidFile, "utf8"));
+      const original = await readFile(join(bundle, "config.json"), "utf8");
+      run.child.kill("SIGKILL");
+      assert.equal((await run.done).signal, "SIGKILL");
+      assert.equal(await readFile(join(bundle, "config.json"), "utf8"), original, "the spec is untouched");
+    } finally {
+      run.child.kill("SIGKILL");
+      if (fakePid !== undefined) {
+        try {
+          process.kill(fakePid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    }
+    const profiles = join(n.stateDir, "profiles");
+    assert.deepEqual(existsSync(profiles) ? await readdir(profiles) : [], [], "no profile recorded");
+    const next = await n.finish("next");
+    assert.equal(next.code, 0, next.log);
+    assert.ok(next.storePath !== undefined);
+    assert.deepEqual(await invalidPaths([next.storePath], n.store), [], "the profile it runs is valid");
+    // Its profile record (and the probed facts of that profile), and nothing else.
+    const records = await listCachedProfiles(n.stateDir);
+    assert.deepEqual(
+      records.map((r) => r.storePath),
+      [next.storePath],
+    );
+    assert.deepEqual(
+      (await readdir(profiles)).sort(),
+      [records[0]?.key ?? "", `${next.storePath.slice("/nix/store/".length)}.facts.json`].sort(),
+    );
+    assert.deepEqual(await n.leftovers("killed"), []);
     assert.deepEqual(await readdir(statePaths(n.stateDir, "").claims), []);
   });
 });
