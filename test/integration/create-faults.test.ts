@@ -20,6 +20,7 @@ import { type BinaryCacheServer, serveBinaryCache } from "../harness/binary-cach
 import { helloGeneration } from "../harness/flox-envs.js";
 import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
+import { repoRoot } from "../harness/repo-root.js";
 import { startCreate, writeBundle, writeNodeConfig } from "../harness/runtime-create.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
@@ -197,6 +198,58 @@ describe("a create killed with SIGKILL during the profile build", () => {
     assert.deepEqual(await n.leftovers("killed"), []);
     assert.deepEqual(await readdir(statePaths(n.stateDir, "").claims), []);
   });
+});
+
+describe("a create killed with SIGKILL during its spec write", () => {
+  // A named fake fault (test/fixtures/kill-on-rename.c, LD_PRELOAD): it kills the wrapper at the one
+  // rename onto the bundle's config.json, just before or just after it; a timed kill would race a
+  // write of microseconds.
+  let killOnRename: string;
+  before(async () => {
+    killOnRename = join(work, "kill-on-rename.so");
+    const source = join(repoRoot(), "test", "fixtures", "kill-on-rename.c");
+    await execFileP("gcc", ["-shared", "-fPIC", "-Wall", "-Werror", "-o", killOnRename, source, "-ldl"]);
+  });
+
+  for (const when of ["before", "after"] as const) {
+    it(`${when} the rename onto config.json: the spec is whole, the next start works, the sweep clears`, async () => {
+      const n = await node(`kill-spec-${when}`, fixtures.cacheUrl);
+      const reference = join(n.dir, "reference");
+      await writeBundle(reference, ENV);
+      const original = await readFile(join(reference, "config.json"), "utf8");
+      const configJson = join(n.dir, "bundles", "killed", "config.json");
+      const { run } = await n.create("killed", {
+        LD_PRELOAD: killOnRename,
+        KILL_ON_RENAME_TO: configJson,
+        KILL_ON_RENAME_WHEN: when,
+      });
+      const killed = await run.done;
+      assert.equal(killed.signal, "SIGKILL", killed.stderr);
+      const left = await readFile(configJson, "utf8");
+      if (when === "before") {
+        assert.equal(left, original, "the original spec, untouched");
+      } else {
+        // The complete edited spec: it parses and names the profile the start built.
+        const spec = JSON.parse(left) as { annotations?: Record<string, string> };
+        const profile = spec.annotations?.["flox.dev/resolved-store-path"] as StorePath | undefined;
+        assert.ok(profile !== undefined, left);
+        assert.deepEqual(await invalidPaths([profile], n.store), []);
+      }
+      // The killed create held its claim and GC roots; the next create sweeps them.
+      assert.ok(existsSync(statePaths(n.stateDir, "killed").claim), "the kill landed while claimed");
+      const next = await n.finish("next");
+      assert.equal(next.code, 0, next.log);
+      assert.ok(next.storePath !== undefined);
+      assert.deepEqual(await invalidPaths([next.storePath], n.store), []);
+      // The profile the killed create built was whole (remembered only once built and rooted).
+      assert.deepEqual(
+        (await listCachedProfiles(n.stateDir)).map((r) => r.storePath),
+        [next.storePath],
+      );
+      assert.deepEqual(await n.leftovers("killed"), []);
+      assert.deepEqual(await readdir(statePaths(n.stateDir, "").claims), []);
+    });
+  }
 });
 
 describe("a corrupted NAR served by the cache", () => {
