@@ -252,6 +252,45 @@ describe("a create killed with SIGKILL during its spec write", () => {
   }
 });
 
+describe("the hub's cache stopped between resolving and realising", () => {
+  it("fails the start in one line naming the cache, leaves nothing, and works once it is back", async () => {
+    // The environment resolves from the floxmeta (git); the cache dies at the first request Nix
+    // makes to substitute, so the start has resolved and then finds the cache gone.
+    const dying = await serveBinaryCache(fixtures.cacheDir, { dieAtFirstRequest: true });
+    let back: BinaryCacheServer | undefined;
+    try {
+      const n = await node("hub-down", dying.url);
+      const failed = await n.finish("down");
+      assert.notEqual(failed.code, 0);
+      assert.ok(dying.requests.size > 0, "the start resolved and reached the cache, which died");
+      const last = JSON.parse(failed.log.trim().split("\n").at(-1) ?? "{}") as { msg?: string };
+      const cache = dying.url.replace(/[.]/g, "\\.");
+      assert.match(
+        last.msg ?? "",
+        new RegExp(
+          `^imageless: substituting '/nix/store/[a-z0-9]{32}-[^']+'(, '[^']+')*: cannot reach the binary cache \\(${cache}/[^)]+\\): check \\[nix\\] substituters and the node's network$`,
+        ),
+      );
+      assert.deepEqual(await n.leftovers("down"), []);
+      assert.deepEqual(await listCachedProfiles(n.stateDir), []);
+      assert.deepEqual(await readdir(statePaths(n.stateDir, "").claims).catch(() => []), []);
+      // The cache is back at the same address: the next start works. (Should another process have
+      // taken the port meanwhile, the node is pointed at the cache's new address instead.)
+      const port = Number(new URL(dying.url).port);
+      back = await serveBinaryCache(fixtures.cacheDir, { port }).catch(() => undefined);
+      back ??= await serveBinaryCache(fixtures.cacheDir);
+      const again = back.url === dying.url ? n : await node("hub-down", back.url);
+      const next = await again.finish("next");
+      assert.equal(next.code, 0, next.log);
+      assert.ok(next.storePath !== undefined);
+      assert.deepEqual(await invalidPaths([next.storePath], n.store), []);
+    } finally {
+      await dying.close();
+      await back?.close();
+    }
+  });
+});
+
 describe("a corrupted NAR served by the cache", () => {
   it("fails the start clearly, and the next start from a good cache works", async () => {
     const badDir = join(work, "bad-cache");
