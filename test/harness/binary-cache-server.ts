@@ -21,6 +21,13 @@ export interface ServeOptions {
   host?: string;
   /** Serve the cache under this path (`/cache/acme`), as the hub serves an owner's cache. */
   prefix?: string;
+  /** Listen on this port (a cache "back" at its old address after {@link dieAtFirstRequest}). */
+  port?: number;
+  /**
+   * Die at the first request, as a hub process stopped mid-start: that request's connection is cut
+   * and the port stops listening, so every later connection is refused.
+   */
+  dieAtFirstRequest?: boolean;
 }
 
 /**
@@ -47,6 +54,12 @@ export async function serveBinaryCache(
     }
     const path = full.slice(prefix.length);
     requests.set(path, (requests.get(path) ?? 0) + 1);
+    if (opts.dieAtFirstRequest === true) {
+      server.close();
+      req.socket.destroy();
+      server.closeAllConnections();
+      return;
+    }
     const file = normalize(join(cacheDir, path));
     const delay = path.startsWith("/nar/") ? (opts.narDelayMs ?? 0) : 0;
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -70,7 +83,7 @@ export async function serveBinaryCache(
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, opts.host ?? "127.0.0.1", () => resolve());
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
   });
   const address = server.address();
   if (address === null || typeof address === "string")
@@ -83,7 +96,8 @@ export async function serveBinaryCache(
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
+        if (!server.listening) resolve();
+        else server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
 }

@@ -82,13 +82,26 @@ export interface CreateRun {
   readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-/** Starts `imageless-runc --log <bundle>/log.json create --bundle <bundle> <id>`. */
-export function startCreate(configPath: string, bundle: string, id: string): CreateRun {
+/**
+ * Starts `imageless-runc --log <bundle>/log.json create --bundle <bundle> <id>`; `env` adds to (or
+ * replaces parts of) the test's environment, e.g. a PATH with a named fake Nix program first.
+ */
+export function startCreate(
+  configPath: string,
+  bundle: string,
+  id: string,
+  env: Readonly<Record<string, string>> = {},
+): CreateRun {
   const child = spawn(
     join(repoRoot(), "bin", "imageless-runc"),
     ["--log", join(bundle, "log.json"), "--log-format", "json", "create", "--bundle", bundle, id],
     {
-      env: { ...process.env, IMAGELESS_CONFIG: configPath, XDG_CACHE_HOME: join(bundle, "..", "xdg-cache") },
+      env: {
+        ...process.env,
+        IMAGELESS_CONFIG: configPath,
+        XDG_CACHE_HOME: join(bundle, "..", "xdg-cache"),
+        ...env,
+      },
       stdio: ["ignore", "ignore", "pipe"],
     },
   );

@@ -15,10 +15,12 @@ import type { NixStore } from "../../src/nix/nix-store.js";
 import { invalidPaths } from "../../src/nix/realise.js";
 import type { StorePath } from "../../src/nix/store-path.js";
 import { statePaths } from "../../src/node/container-state.js";
+import { listCachedProfiles } from "../../src/node/status.js";
 import { type BinaryCacheServer, serveBinaryCache } from "../harness/binary-cache-server.js";
 import { helloGeneration } from "../harness/flox-envs.js";
 import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
+import { repoRoot } from "../harness/repo-root.js";
 import { startCreate, writeBundle, writeNodeConfig } from "../harness/runtime-create.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
@@ -63,10 +65,10 @@ async function node(name: string, cacheUrl: string) {
     substituters: [cacheUrl],
     publicKey: fixtures.publicKey,
   });
-  const create = async (id: string) => {
+  const create = async (id: string, env: Readonly<Record<string, string>> = {}) => {
     const bundle = join(dir, "bundles", id);
     await writeBundle(bundle, ENV);
-    return { run: startCreate(configPath, bundle, id), bundle };
+    return { run: startCreate(configPath, bundle, id, env), bundle };
   };
   const finish = async (id: string) => {
     const { run, bundle } = await create(id);
@@ -141,6 +143,151 @@ describe("a create killed with SIGKILL", () => {
     );
     if (!existsSync(statePaths(n.stateDir, "killed").record)) assert.deepEqual(left, []);
     assert.deepEqual(await readdir(statePaths(n.stateDir, "").claims), []);
+  });
+});
+
+describe("a create killed with SIGKILL during the profile build", () => {
+  it("leaves no profile in the cache, the next start builds it and sweeps the rest", async () => {
+    const n = await node("kill-profile", fixtures.cacheUrl);
+    // A named fake nix-build first on PATH: it says it runs (its pid) and blocks, so the create is
+    // killed exactly while its profile is being built. nix-build runs only for the profile.
+    const fakeBin = join(n.dir, "fake-bin");
+    await mkdir(fakeBin, { recursive: true });
+    const pidFile = join(n.dir, "fake-nix-build.pid");
+    await writeFile(
+      join(fakeBin, "nix-build"),
+      `#!/bin/sh\n# fake nix-build (test): blocks until killed\necho $$ > ${JSON.stringify(`${pidFile}.tmp`)}\nmv ${JSON.stringify(`${pidFile}.tmp`)} ${JSON.stringify(pidFile)}\nexec sleep 600\n`,
+      { mode: 0o755 },
+    );
+    const { run, bundle } = await n.create("killed", { PATH: `${fakeBin}:${process.env.PATH ?? ""}` });
+    let fakePid: number | undefined;
+    try {
+      await until(() => existsSync(pidFile) || run.child.exitCode !== null, "the profile build");
+      assert.ok(existsSync(pidFile), "the create reached its profile build");
+      fakePid = Number(await readFile(pidFile, "utf8"));
+      const original = await readFile(join(bundle, "config.json"), "utf8");
+      run.child.kill("SIGKILL");
+      assert.equal((await run.done).signal, "SIGKILL");
+      assert.equal(await readFile(join(bundle, "config.json"), "utf8"), original, "the spec is untouched");
+    } finally {
+      run.child.kill("SIGKILL");
+      if (fakePid !== undefined) {
+        try {
+          process.kill(fakePid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    }
+    const profiles = join(n.stateDir, "profiles");
+    assert.deepEqual(existsSync(profiles) ? await readdir(profiles) : [], [], "no profile recorded");
+    const next = await n.finish("next");
+    assert.equal(next.code, 0, next.log);
+    assert.ok(next.storePath !== undefined);
+    assert.deepEqual(await invalidPaths([next.storePath], n.store), [], "the profile it runs is valid");
+    // Its profile record (and the probed facts of that profile), and nothing else.
+    const records = await listCachedProfiles(n.stateDir);
+    assert.deepEqual(
+      records.map((r) => r.storePath),
+      [next.storePath],
+    );
+    assert.deepEqual(
+      (await readdir(profiles)).sort(),
+      [records[0]?.key ?? "", `${next.storePath.slice("/nix/store/".length)}.facts.json`].sort(),
+    );
+    assert.deepEqual(await n.leftovers("killed"), []);
+    assert.deepEqual(await readdir(statePaths(n.stateDir, "").claims), []);
+  });
+});
+
+describe("a create killed with SIGKILL during its spec write", () => {
+  // A named fake fault (test/fixtures/kill-on-rename.c, LD_PRELOAD): it kills the wrapper at the one
+  // rename onto the bundle's config.json, just before or just after it; a timed kill would race a
+  // write of microseconds.
+  let killOnRename: string;
+  before(async () => {
+    killOnRename = join(work, "kill-on-rename.so");
+    const source = join(repoRoot(), "test", "fixtures", "kill-on-rename.c");
+    await execFileP("gcc", ["-shared", "-fPIC", "-Wall", "-Werror", "-o", killOnRename, source, "-ldl"]);
+  });
+
+  for (const when of ["before", "after"] as const) {
+    it(`${when} the rename onto config.json: the spec is whole, the next start works, the sweep clears`, async () => {
+      const n = await node(`kill-spec-${when}`, fixtures.cacheUrl);
+      const reference = join(n.dir, "reference");
+      await writeBundle(reference, ENV);
+      const original = await readFile(join(reference, "config.json"), "utf8");
+      const configJson = join(n.dir, "bundles", "killed", "config.json");
+      const { run } = await n.create("killed", {
+        LD_PRELOAD: killOnRename,
+        KILL_ON_RENAME_TO: configJson,
+        KILL_ON_RENAME_WHEN: when,
+      });
+      const killed = await run.done;
+      assert.equal(killed.signal, "SIGKILL", killed.stderr);
+      const left = await readFile(configJson, "utf8");
+      if (when === "before") {
+        assert.equal(left, original, "the original spec, untouched");
+      } else {
+        // The complete edited spec: it parses and names the profile the start built.
+        const spec = JSON.parse(left) as { annotations?: Record<string, string> };
+        const profile = spec.annotations?.["flox.dev/resolved-store-path"] as StorePath | undefined;
+        assert.ok(profile !== undefined, left);
+        assert.deepEqual(await invalidPaths([profile], n.store), []);
+      }
+      // The killed create held its claim and GC roots; the next create sweeps them.
+      assert.ok(existsSync(statePaths(n.stateDir, "killed").claim), "the kill landed while claimed");
+      const next = await n.finish("next");
+      assert.equal(next.code, 0, next.log);
+      assert.ok(next.storePath !== undefined);
+      assert.deepEqual(await invalidPaths([next.storePath], n.store), []);
+      // The profile the killed create built was whole (remembered only once built and rooted).
+      assert.deepEqual(
+        (await listCachedProfiles(n.stateDir)).map((r) => r.storePath),
+        [next.storePath],
+      );
+      assert.deepEqual(await n.leftovers("killed"), []);
+      assert.deepEqual(await readdir(statePaths(n.stateDir, "").claims), []);
+    });
+  }
+});
+
+describe("the hub's cache stopped between resolving and realising", () => {
+  it("fails the start in one line naming the cache, leaves nothing, and works once it is back", async () => {
+    // The environment resolves from the floxmeta (git); the cache dies at the first request Nix
+    // makes to substitute, so the start has resolved and then finds the cache gone.
+    const dying = await serveBinaryCache(fixtures.cacheDir, { dieAtFirstRequest: true });
+    let back: BinaryCacheServer | undefined;
+    try {
+      const n = await node("hub-down", dying.url);
+      const failed = await n.finish("down");
+      assert.notEqual(failed.code, 0);
+      assert.ok(dying.requests.size > 0, "the start resolved and reached the cache, which died");
+      const last = JSON.parse(failed.log.trim().split("\n").at(-1) ?? "{}") as { msg?: string };
+      const cache = dying.url.replace(/[.]/g, "\\.");
+      assert.match(
+        last.msg ?? "",
+        new RegExp(
+          `^imageless: substituting '/nix/store/[a-z0-9]{32}-[^']+'(, '[^']+')*: cannot reach the binary cache \\(${cache}/[^)]+\\): check \\[nix\\] substituters and the node's network$`,
+        ),
+      );
+      assert.deepEqual(await n.leftovers("down"), []);
+      assert.deepEqual(await listCachedProfiles(n.stateDir), []);
+      assert.deepEqual(await readdir(statePaths(n.stateDir, "").claims).catch(() => []), []);
+      // The cache is back at the same address: the next start works. (Should another process have
+      // taken the port meanwhile, the node is pointed at the cache's new address instead.)
+      const port = Number(new URL(dying.url).port);
+      back = await serveBinaryCache(fixtures.cacheDir, { port }).catch(() => undefined);
+      back ??= await serveBinaryCache(fixtures.cacheDir);
+      const again = back.url === dying.url ? n : await node("hub-down", back.url);
+      const next = await again.finish("next");
+      assert.equal(next.code, 0, next.log);
+      assert.ok(next.storePath !== undefined);
+      assert.deepEqual(await invalidPaths([next.storePath], n.store), []);
+    } finally {
+      await dying.close();
+      await back?.close();
+    }
   });
 });
 
