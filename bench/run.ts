@@ -42,14 +42,31 @@ const iterations = Number(option("--iterations", "15"));
 const out = option("--out", join(repoRoot(), "bench", "RESULTS.md"));
 
 /** CreateContainer + StartContainer of a sleeping container in a fresh pod, in ms. */
+/** Times CreateContainer+StartContainer of one sleeper (the warm-start figure) and removes its pod. */
 async function startOnce(node: FloxNode, env: string | undefined, name: string): Promise<number> {
+  const started = await sleeper(node, env, name);
+  await started.remove();
+  return started.startMs;
+}
+
+/**
+ * A running sleeper: its own pod (the runc handler without an environment, else the flox one), its
+ * container, how long CreateContainer+StartContainer took, and a cleanup. A failed start removes the pod.
+ */
+async function sleeper(node: FloxNode, env: string | undefined, name: string) {
   const config = sandboxConfig({
     name,
     logDir: node.logDir,
     annotations: env === undefined ? {} : { "flox.dev/environment": env },
   });
-  const handler = env === undefined ? "runc" : FLOX_HANDLER;
-  const podId = await node.cri.runPodSandbox({ config, runtimeHandler: handler });
+  const podId = await node.cri.runPodSandbox({
+    config,
+    runtimeHandler: env === undefined ? "runc" : FLOX_HANDLER,
+  });
+  const remove = async (): Promise<void> => {
+    await node.cri.stopPodSandbox(podId);
+    await node.cri.removePodSandbox(podId);
+  };
   try {
     const started = performance.now();
     const id = await node.cri.createContainer({
@@ -63,42 +80,11 @@ async function startOnce(node: FloxNode, env: string | undefined, name: string):
       },
     });
     await node.cri.startContainer(id);
-    return performance.now() - started;
-  } finally {
-    await node.cri.stopPodSandbox(podId);
-    await node.cri.removePodSandbox(podId);
+    return { id, startMs: performance.now() - started, remove };
+  } catch (error) {
+    await remove();
+    throw error;
   }
-}
-
-/** A running sleeper for exec measurements; returns its container and a cleanup. */
-async function sleeper(node: FloxNode, env: string | undefined, name: string) {
-  const config = sandboxConfig({
-    name,
-    logDir: node.logDir,
-    annotations: env === undefined ? {} : { "flox.dev/environment": env },
-  });
-  const podId = await node.cri.runPodSandbox({
-    config,
-    runtimeHandler: env === undefined ? "runc" : FLOX_HANDLER,
-  });
-  const id = await node.cri.createContainer({
-    podSandboxId: podId,
-    sandboxConfig: config,
-    config: {
-      metadata: { name: "app", attempt: 0 },
-      image: { image: env === undefined ? BUSYBOX_IMAGE_REF : EMPTY_IMAGE_REF },
-      command: ["sleep", "600"],
-      logPath: "app/0.log",
-    },
-  });
-  await node.cri.startContainer(id);
-  return {
-    id,
-    async remove() {
-      await node.cri.stopPodSandbox(podId);
-      await node.cri.removePodSandbox(podId);
-    },
-  };
 }
 
 async function execOnce(node: FloxNode, container: string): Promise<number> {

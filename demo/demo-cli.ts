@@ -1,34 +1,20 @@
-/** The demo's use of the CLI: every hub and pod action goes through `bin/imageless`, as a user would type it. */
-import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { StorePath } from "../src/nix/store-path.js";
 import { DEMO_DIR } from "../src/pod-runner/demo-paths.js";
 import { repoRoot } from "../test/harness/repo-root.js";
+import { runProgram } from "../test/harness/run-program.js";
 import type { DemoPackages } from "./build-packages.js";
 import { say } from "./output.js";
 
 /** Runs bin/imageless with the demo's credentials; its stdout, or an error with its stderr. */
-export function imageless(args: readonly string[]): Promise<string> {
+export async function imageless(args: readonly string[]): Promise<string> {
   say(`    $ imageless ${args.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(" ")}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(repoRoot(), "bin", "imageless"), args, {
-      env: { ...process.env, XDG_CONFIG_HOME: join(DEMO_DIR, "config") },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => err.push(c));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString());
-      else
-        reject(
-          new Error(`imageless ${args.join(" ")} exited ${code}: ${Buffer.concat(err).toString().trim()}`),
-        );
-    });
+  const run = await runProgram(join(repoRoot(), "bin", "imageless"), args, {
+    env: { ...process.env, XDG_CONFIG_HOME: join(DEMO_DIR, "config") },
   });
+  if (run.code !== 0) throw new Error(`imageless ${args.join(" ")} exited ${run.code}: ${run.stderr.trim()}`);
+  return run.stdout;
 }
 
 /** A Flox environment directory installing store paths, as `flox install` of store paths writes it. */

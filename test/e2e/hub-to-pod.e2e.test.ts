@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -9,6 +9,7 @@ import { type HubProcess, startHubProcess } from "../harness/hub.js";
 import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
 import { readContainerLog, removePod, runPod, waitForExit } from "../harness/pod.js";
 import { repoRoot } from "../harness/repo-root.js";
+import { runProgram } from "../harness/run-program.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
 // The whole path: `imageless env push` (store-path packages, closures copied to the hub's cache) →
@@ -25,27 +26,13 @@ let node: FloxNode | undefined;
 let handle = "";
 
 /** Runs the CLI with this suite's config home; fails the test with its stderr on a non-zero exit. */
-function cli(args: readonly string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(CLI(), args, {
-      env: {
-        PATH: process.env["PATH"] ?? "/usr/bin:/bin",
-        HOME: work,
-        XDG_CONFIG_HOME: join(work, "config"),
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => err.push(c));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString());
-      else reject(new Error(`imageless ${args.join(" ")} exited ${code}: ${Buffer.concat(err).toString()}`));
-    });
-    child.stdin.end(input ?? "");
+async function cli(args: readonly string[], input?: string): Promise<string> {
+  const run = await runProgram(CLI(), args, {
+    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: work, XDG_CONFIG_HOME: join(work, "config") },
+    input: input ?? "",
   });
+  if (run.code !== 0) throw new Error(`imageless ${args.join(" ")} exited ${run.code}: ${run.stderr}`);
+  return run.stdout;
 }
 
 async function writeEnv(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -17,6 +17,7 @@ import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js"
 import { setConfigKeys } from "../harness/node-config-edit.js";
 import { readContainerLog, removePod, runPod } from "../harness/pod.js";
 import { repoRoot } from "../harness/repo-root.js";
+import { type ProgramRun, runProgram } from "../harness/run-program.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
 // A node without Node.js: the single executable (scripts/build-node-binary.mjs) installed beside the
@@ -48,27 +49,10 @@ let hub: HubProcess;
 let fixtures: Fixtures;
 let node: FloxNode | undefined;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs the installed `imageless` with only the CLI's tools on PATH (no `node`). */
-function imageless(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(bin, "imageless"), args, {
-      env: { PATH: cliPath, HOME: work, XDG_CONFIG_HOME: join(work, "config"), IMAGELESS_NODE: "/no/node" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => err.push(c));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
-    );
+function imageless(args: readonly string[]): Promise<ProgramRun> {
+  return runProgram(join(bin, "imageless"), args, {
+    env: { PATH: cliPath, HOME: work, XDG_CONFIG_HOME: join(work, "config"), IMAGELESS_NODE: "/no/node" },
   });
 }
 

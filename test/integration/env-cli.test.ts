@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -7,6 +6,7 @@ import { runGit } from "../../src/floxhub/git.js";
 import { parseGenerationsMetadata } from "../../src/floxhub/metadata.js";
 import { type HubProcess, startHubProcess } from "../harness/hub.js";
 import { repoRoot } from "../harness/repo-root.js";
+import { type ProgramRun, runProgram } from "../harness/run-program.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
 // `imageless env …` and `imageless auth …` as a person runs them, against a real hub process.
@@ -19,41 +19,28 @@ let work: string;
 let handle = "";
 const outputs: string[] = [];
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs bin's CLI with its own config home (so the credentials are this suite's). */
-function cli(args: readonly string[], input?: string, env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [join(repoRoot(), "dist", "src", "main", "imageless.js"), ...args],
-      {
-        env: {
-          PATH: process.env["PATH"] ?? "/usr/bin:/bin",
-          HOME: work,
-          XDG_CONFIG_HOME: join(work, "config"),
-          ...env,
-        },
-        cwd: work,
-        stdio: ["pipe", "pipe", "pipe"],
+async function cli(
+  args: readonly string[],
+  input?: string,
+  env: Record<string, string> = {},
+): Promise<ProgramRun> {
+  const result = await runProgram(
+    process.execPath,
+    [join(repoRoot(), "dist", "src", "main", "imageless.js"), ...args],
+    {
+      env: {
+        PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+        HOME: work,
+        XDG_CONFIG_HOME: join(work, "config"),
+        ...env,
       },
-    );
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => err.push(c));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const result = { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-      outputs.push(result.stdout, result.stderr);
-      resolve(result);
-    });
-    child.stdin.end(input ?? "");
-  });
+      cwd: work,
+      input: input ?? "",
+    },
+  );
+  outputs.push(result.stdout, result.stderr);
+  return result;
 }
 
 async function ok(args: readonly string[], input?: string): Promise<string> {

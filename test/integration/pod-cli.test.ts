@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { repoRoot } from "../harness/repo-root.js";
+import { type ProgramRun, runProgram } from "../harness/run-program.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
 // `imageless pod run` as a user meets it before any containerd is involved: a file it refuses gets
@@ -11,20 +11,8 @@ import { makeTempDir, removeTree } from "../harness/temp.js";
 
 let dir: string;
 
-function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(repoRoot(), "bin", "imageless"), args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: readonly string[]): Promise<ProgramRun> {
+  return runProgram(join(repoRoot(), "bin", "imageless"), args);
 }
 
 before(async () => {
