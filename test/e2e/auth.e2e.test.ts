@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { useFloxNode } from "../harness/e2e-node.js";
 import { helloGeneration } from "../harness/flox-envs.js";
 import { EMPTY_IMAGE_REF, FLOX_HANDLER } from "../harness/flox-node.js";
@@ -61,12 +61,11 @@ const e2e = useFloxNode("auth", {
   serveGit: { requireToken: TOKEN },
   // Through the node agent: authorization must still happen per start when one process serves them all.
   node: () => ({ agent: true }),
-});
-
-before(async () => {
-  // Telemetry on, so its spool is among the files searched for the token.
-  await setConfigKeys(e2e.node.configPath, "telemetry", { enabled: true });
-  tokenDir = await secretDir("good", TOKEN);
+  afterStart: async () => {
+    // Telemetry on, so its spool is among the files searched for the token.
+    await setConfigKeys(e2e.node.configPath, "telemetry", { enabled: true });
+    tokenDir = await secretDir("good", TOKEN);
+  },
 });
 
 describe("a private environment on a hub that requires a token", () => {

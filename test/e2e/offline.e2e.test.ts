@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { useFloxNode } from "../harness/e2e-node.js";
 import { fixtureGeneration, helloGeneration } from "../harness/flox-envs.js";
@@ -50,12 +50,11 @@ const e2e = useFloxNode("offline", {
     },
   ],
   serveGit: { requireToken: TOKEN },
-});
-
-before(async () => {
-  secret = join(e2e.work, "secret");
-  await mkdir(secret);
-  await writeFile(join(secret, "floxhub-token"), TOKEN);
+  afterStart: async () => {
+    secret = join(e2e.work, "secret");
+    await mkdir(secret);
+    await writeFile(join(secret, "floxhub-token"), TOKEN);
+  },
 });
 
 describe("starts while the hub is unreachable (offline grace)", () => {

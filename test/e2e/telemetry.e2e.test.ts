@@ -4,7 +4,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { VERSION } from "../../src/version.js";
 import { useFloxNode } from "../harness/e2e-node.js";
@@ -64,11 +64,10 @@ const e2e = useFloxNode("telemetry", {
     },
   ],
   beforeStop: senderDone,
-});
-
-before(async () => {
-  await setConfigKeys(e2e.node.configPath, "telemetry", { enabled: true });
-  spool = join(e2e.node.stateDir, "telemetry", "events.jsonl");
+  afterStart: async () => {
+    await setConfigKeys(e2e.node.configPath, "telemetry", { enabled: true });
+    spool = join(e2e.node.stateDir, "telemetry", "events.jsonl");
+  },
 });
 
 describe("telemetry of container starts", () => {

@@ -26,6 +26,8 @@ export interface E2eNodeOptions {
   readonly serveGit?: { readonly requireToken?: string };
   /** More node options, made once the fixtures and floxmeta exist (e.g. from files put under `work`). */
   readonly node?: (setup: { work: string; fixtures: Fixtures }) => E2eNodeExtras | Promise<E2eNodeExtras>;
+  /** Runs once the node is up, still inside the setup (e.g. config edits, files the tests mount). */
+  readonly afterStart?: (setup: E2eNode) => Promise<void>;
   /** Runs before the node stops, e.g. to wait for something the node started in the background. */
   readonly beforeStop?: (node: FloxNode) => Promise<void>;
 }
@@ -46,7 +48,8 @@ export interface E2eNode {
 
 /**
  * Registers the suite's `before` (set up) and `after` (tear down) and returns a handle whose fields
- * can be read once `before` has run. Hooks the suite registers after this call run after these.
+ * can be read once `before` has run. Setup that needs the node goes in `afterStart`, not in a
+ * `before` of the suite's own: Node 20 runs a file's top-level `before` hooks concurrently.
  *
  * @example
  * const e2e = useFloxNode("mixed", {
@@ -70,6 +73,7 @@ export function useFloxNode(name: string, options: E2eNodeOptions): E2eNode {
     gitUrl = git?.url ?? `file://${floxmetaRoot}`;
     const extras = (await options.node?.({ work, fixtures })) ?? {};
     node = await startFloxNode({ ...extras, gitUrl, fixtures });
+    await options.afterStart?.(handle);
   });
 
   after(async () => {
@@ -92,7 +96,7 @@ export function useFloxNode(name: string, options: E2eNodeOptions): E2eNode {
       throw new Error(`useFloxNode("${name}"): ${what} is read before its before() ran`);
     return value;
   };
-  return {
+  const handle: E2eNode = {
     get work() {
       return ready(work, "work");
     },
@@ -112,4 +116,5 @@ export function useFloxNode(name: string, options: E2eNodeOptions): E2eNode {
       return ready(node, "node");
     },
   };
+  return handle;
 }
