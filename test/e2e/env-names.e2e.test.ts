@@ -12,15 +12,9 @@ import type { EnvironmentSummary } from "../../src/hub-client/api-types.js";
 import { ENVIRONMENT_NAME_RULE, OWNER_RULE } from "../../src/names/environment-names.js";
 import { type FloxNode, runInEnvironment } from "../harness/flox-node.js";
 import { type HubProcess, startHubProcess } from "../harness/hub.js";
-import {
-  type CliUser,
-  cliUser,
-  loginAsAdmin,
-  pushEnv,
-  startNodeOnHub,
-  writeStorePathEnv,
-} from "../harness/hub-cli.js";
+import { type CliUser, cliUser, loginAsAdmin, pushEnv, startNodeOnHub } from "../harness/hub-cli.js";
 import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
+import { writeStorePathEnv } from "../harness/store-path-env.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
 /** The user logged in: the hub's admin, whose handle is a plain owner. */

@@ -4,16 +4,10 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, runInEnvironment } from "../harness/flox-node.js";
 import { type HubProcess, startHubProcess } from "../harness/hub.js";
-import {
-  type CliUser,
-  cliUser,
-  loginAsAdmin,
-  pushEnv,
-  startNodeOnHub,
-  writeStorePathEnv,
-} from "../harness/hub-cli.js";
+import { type CliUser, cliUser, loginAsAdmin, pushEnv, startNodeOnHub } from "../harness/hub-cli.js";
 import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
 import { readContainerLog, removePod, runPod, waitForExit } from "../harness/pod.js";
+import { writeStorePathEnv } from "../harness/store-path-env.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
 // The whole path: `imageless env push` (store-path packages, closures copied to the hub's cache) →

@@ -1,11 +1,11 @@
 /**
  * A hub user at the CLI (`bin/imageless` with their own HOME and config home, so the credentials are
- * theirs), the environments they push (store-path packages, closures copied to the hub's cache), and
+ * theirs), their `env push` of store-path environments (closures copied to the hub's cache), and
  * a node whose only git server and binary cache is that hub: what the suites that go from
  * `imageless env push` to a pod share.
  */
 import { execFile } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type FloxNode, startFloxNode } from "./flox-node.js";
@@ -56,26 +56,6 @@ export async function loginAsAdmin(user: CliUser, hub: HubProcess): Promise<stri
   const handle = /as (\S+) /.exec(login)?.[1];
   if (handle === undefined) throw new Error(`auth login named no handle: ${login}`);
   return handle;
-}
-
-/** Writes `<dir>/.flox/env/manifest.toml` installing `packages` (install id → store path) with `vars`. */
-export async function writeStorePathEnv(
-  dir: string,
-  packages: Record<string, string>,
-  vars: Record<string, string> = {},
-): Promise<void> {
-  await mkdir(join(dir, ".flox", "env"), { recursive: true });
-  const toml = [
-    "version = 1",
-    "[install]",
-    ...Object.entries(packages).map(([id, path]) => `${id}.store-path = "${path}"`),
-    "[vars]",
-    ...Object.entries(vars).map(([k, v]) => `${k} = ${JSON.stringify(v)}`),
-    "[options]",
-    'systems = ["x86_64-linux"]',
-    "",
-  ].join("\n");
-  await writeFile(join(dir, ".flox", "env", "manifest.toml"), toml);
 }
 
 /** What `imageless env push --json` reports. */
