@@ -94,7 +94,11 @@ export interface StartDeps {
    * The bash that runs the activation script: a package output's, else one in `profile`'s closure,
    * else `[runtime] shell` (realised). Throws the line naming `why` when there is none.
    */
-  readonly locateBash: (outputs: readonly StorePath[], profile: StorePath, why: string) => Promise<LocatedBash>;
+  readonly locateBash: (
+    outputs: readonly StorePath[],
+    profile: StorePath,
+    why: string,
+  ) => Promise<LocatedBash>;
   /** Creates `$FLOX_ENV_CACHE` on the node (`dir`), owned by the process's user; `pip.ini` when asked. */
   readonly prepareEnvCache: (
     dir: string,
@@ -289,9 +293,11 @@ export async function prepareContainer(
     });
     return { kind: "flox", spec: applyModifiers(spec, edits), record, policy, stats, containerWarnings };
   } catch (error) {
-    await deps.dropState(containerId).catch((cleanup: unknown) =>
-      deps.log.warn("start.cleanup-failed", { container: containerId, error: String(cleanup) }),
-    );
+    await deps
+      .dropState(containerId)
+      .catch((cleanup: unknown) =>
+        deps.log.warn("start.cleanup-failed", { container: containerId, error: String(cleanup) }),
+      );
     throw error;
   }
 }
