@@ -335,7 +335,10 @@ async function devPropagated(
   return propagatedLinks(links, propagated, counted);
 }
 
-/** The envrc defaults, rooting what came from the node config for as long as the container runs. */
+/**
+ * The envrc defaults, rooting what came from the node config for as long as the container runs.
+ * `locateDefaults` is a decision plus `deps.realise` for a configured path: no IO of its own.
+ */
 async function activationDefaults(
   fromEnvironment: ActivationDefaults,
   deps: StartDeps,
