@@ -87,6 +87,7 @@ export interface StartDeps {
    */
   readonly claim: (containerId: string) => Promise<void>;
   readonly addGcRoot: (path: StorePath, link: string) => Promise<void>;
+  /** For the caller's sweep of abandoned creates (create.ts); the pipeline itself uses `dropState`. */
   readonly removeGcRoot: (link: string) => Promise<void>;
   /** What activation needs to know about a built profile (its dev layout, CA bundle, locales). */
   readonly profileFacts: (profile: StorePath) => Promise<ProfileFacts>;
