@@ -90,7 +90,8 @@ export async function inPool<T, R>(
   const results: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
-    for (let at = next++; at < items.length; at = next++) {
+    while (next < items.length) {
+      const at = next++;
       if (performance.now() > deadline) {
         results[at] = { status: "rejected", reason: new Error("not started: the time box ran out") };
         continue;
