@@ -289,6 +289,32 @@ function readBoolean(reader: Reader, table: Table, at: KeyPath, fallback: boolea
   return value;
 }
 
+/** What a string key must hold (besides `""` where that is allowed): its name in the error, and the test. */
+interface StringKind {
+  readonly what: string;
+  readonly valid: (value: string) => boolean;
+}
+
+/** A string of `kind`, or `""` when `allowEmpty`; any other value fails naming what is accepted. */
+function readStringOf(
+  kind: StringKind,
+  reader: Reader,
+  table: Table,
+  at: KeyPath,
+  fallback: string,
+  opts: { allowEmpty: boolean },
+): string {
+  const accepted = opts.allowEmpty
+    ? `accepted values are "" or ${kind.what}`
+    : `accepted value is ${kind.what}`;
+  const value = readString(reader, table, at, fallback, accepted);
+  if (value === "" && opts.allowEmpty) return value;
+  if (!kind.valid(value)) fail(reader, where(at), value, accepted);
+  return value;
+}
+
+const URL_KIND: StringKind = { what: "a URL", valid: isUrl };
+
 function readUrl(
   reader: Reader,
   table: Table,
@@ -296,11 +322,7 @@ function readUrl(
   fallback: string,
   opts: { allowEmpty: boolean },
 ): string {
-  const accepted = opts.allowEmpty ? 'accepted values are "" or a URL' : "accepted value is a URL";
-  const value = readString(reader, table, at, fallback, accepted);
-  if (value === "" && opts.allowEmpty) return value;
-  if (!isUrl(value)) fail(reader, where(at), value, accepted);
-  return value;
+  return readStringOf(URL_KIND, reader, table, at, fallback, opts);
 }
 
 /** `""` or an http(s) URL: a URL a netrc can give credentials to. */
@@ -313,6 +335,11 @@ function readHttpUrl(reader: Reader, table: Table, at: KeyPath): string {
 }
 
 /** Paths must be absolute: runc and the shim run with the bundle as cwd, so a relative path would drift. */
+const ABSOLUTE_PATH_KIND: StringKind = {
+  what: "an absolute path",
+  valid: (value) => isAbsolute(value) && !value.includes("\0"),
+};
+
 function readPath(
   reader: Reader,
   table: Table,
@@ -320,13 +347,7 @@ function readPath(
   fallback: string,
   opts: { allowEmpty: boolean },
 ): string {
-  const accepted = opts.allowEmpty
-    ? 'accepted values are "" or an absolute path'
-    : "accepted value is an absolute path";
-  const value = readString(reader, table, at, fallback, accepted);
-  if (value === "" && opts.allowEmpty) return value;
-  if (!isAbsolute(value) || value.includes("\0")) fail(reader, where(at), value, accepted);
-  return value;
+  return readStringOf(ABSOLUTE_PATH_KIND, reader, table, at, fallback, opts);
 }
 
 function readDuration(reader: Reader, table: Table, at: KeyPath, fallback: string): number {
