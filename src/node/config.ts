@@ -295,35 +295,29 @@ interface StringKind {
   readonly valid: (value: string) => boolean;
 }
 
-/** A string of `kind`, or `""` when `allowEmpty`; any other value fails naming what is accepted. */
-function readStringOf(
-  kind: StringKind,
-  reader: Reader,
-  table: Table,
-  at: KeyPath,
-  fallback: string,
-  opts: { allowEmpty: boolean },
-): string {
-  const accepted = opts.allowEmpty
-    ? `accepted values are "" or ${kind.what}`
-    : `accepted value is ${kind.what}`;
-  const value = readString(reader, table, at, fallback, accepted);
-  if (value === "" && opts.allowEmpty) return value;
-  if (!kind.valid(value)) fail(reader, where(at), value, accepted);
-  return value;
+/**
+ * A reader of string keys holding a `kind` value, or `""` where `allowEmpty`: any other value fails
+ * naming what is accepted.
+ */
+function stringReader(kind: StringKind) {
+  return (reader: Reader, table: Table, at: KeyPath, fallback: string, opts: { allowEmpty: boolean }) => {
+    const accepted = opts.allowEmpty
+      ? `accepted values are "" or ${kind.what}`
+      : `accepted value is ${kind.what}`;
+    const value = readString(reader, table, at, fallback, accepted);
+    if (value === "" && opts.allowEmpty) return value;
+    if (!kind.valid(value)) fail(reader, where(at), value, accepted);
+    return value;
+  };
 }
 
-const URL_KIND: StringKind = { what: "a URL", valid: isUrl };
+const readUrl = stringReader({ what: "a URL", valid: isUrl });
 
-function readUrl(
-  reader: Reader,
-  table: Table,
-  at: KeyPath,
-  fallback: string,
-  opts: { allowEmpty: boolean },
-): string {
-  return readStringOf(URL_KIND, reader, table, at, fallback, opts);
-}
+/** Paths must be absolute: runc and the shim run with the bundle as cwd, so a relative path would drift. */
+const readPath = stringReader({
+  what: "an absolute path",
+  valid: (value) => isAbsolute(value) && !value.includes("\0"),
+});
 
 /** `""` or an http(s) URL: a URL a netrc can give credentials to. */
 function readHttpUrl(reader: Reader, table: Table, at: KeyPath): string {
@@ -332,22 +326,6 @@ function readHttpUrl(reader: Reader, table: Table, at: KeyPath): string {
   if (value === "") return value;
   if (!isUrl(value) || !/^https?:$/i.test(new URL(value).protocol)) fail(reader, where(at), value, accepted);
   return value.replace(/\/+$/, "");
-}
-
-/** Paths must be absolute: runc and the shim run with the bundle as cwd, so a relative path would drift. */
-const ABSOLUTE_PATH_KIND: StringKind = {
-  what: "an absolute path",
-  valid: (value) => isAbsolute(value) && !value.includes("\0"),
-};
-
-function readPath(
-  reader: Reader,
-  table: Table,
-  at: KeyPath,
-  fallback: string,
-  opts: { allowEmpty: boolean },
-): string {
-  return readStringOf(ABSOLUTE_PATH_KIND, reader, table, at, fallback, opts);
 }
 
 function readDuration(reader: Reader, table: Table, at: KeyPath, fallback: string): number {
