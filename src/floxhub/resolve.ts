@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { access, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
+import { runGit } from "../git/run-git.js";
 import type { Logger } from "../log/logger.js";
 import { Secret } from "../log/secret.js";
 import {
@@ -9,7 +10,6 @@ import {
   formatEnvironmentRef,
   parseEnvironmentName,
 } from "../names/environment-names.js";
-import { runGit } from "./git.js";
 import { floxmetaUrl } from "./git-url.js";
 import { parseGenerationsMetadata } from "./metadata.js";
 import {

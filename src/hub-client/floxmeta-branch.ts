@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
-import { runGit } from "../floxhub/git.js";
+import { runGit } from "../git/run-git.js";
 import type { Secret } from "../log/secret.js";
 
 /** A floxmeta repository on the hub and the token to reach it. */

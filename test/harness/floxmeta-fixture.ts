@@ -3,7 +3,6 @@ import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runGit } from "../../src/floxhub/git.js";
 import {
   appendGeneration,
   appendSwitch,
@@ -12,6 +11,7 @@ import {
   type MetadataJson,
   parseGenerationsMetadata,
 } from "../../src/floxhub/metadata.js";
+import { runGit } from "../../src/git/run-git.js";
 import { floxFixturesDir } from "./repo-root.js";
 
 /** One generation: the manifest text and the lock object written as `N/env/manifest.{toml,lock}`. */

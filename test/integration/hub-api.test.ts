@@ -11,7 +11,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { runGit } from "../../src/floxhub/git.js";
+import { runGit } from "../../src/git/run-git.js";
 import { createEnvironmentIndex } from "../../src/hub/access-impl.js";
 import { openHubStore } from "../../src/hub/db/open-hub-store.js";
 import { loadOrCreateJwtSecret } from "../../src/hub/tokens/jwt-secret.js";

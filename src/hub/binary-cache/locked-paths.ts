@@ -3,7 +3,7 @@
  * `N/env/manifest.lock` at the branch tip (a node may start any generation, not only the live one).
  */
 import { parseLockfile } from "../../environment/lockfile.js";
-import { runGit } from "../../floxhub/git.js";
+import { runGit } from "../../git/run-git.js";
 import type { Logger } from "../../log/logger.js";
 import { hashPart } from "./narinfo.js";
 

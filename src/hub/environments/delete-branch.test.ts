@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { isErrorKind } from "../../errors/imageless-error.js";
-import { runGit } from "../../floxhub/git.js";
+import { runGit } from "../../git/run-git.js";
 import { deleteBranch } from "./delete-branch.js";
 
 // A real bare repository in a temp directory, commits made with git plumbing.

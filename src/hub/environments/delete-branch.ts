@@ -1,5 +1,5 @@
 import { ImagelessError } from "../../errors/imageless-error.js";
-import { runGit } from "../../floxhub/git.js";
+import { runGit } from "../../git/run-git.js";
 
 /**
  * Removes environment branch `name` from the owner's bare floxmeta `repo`, only if its tip is still

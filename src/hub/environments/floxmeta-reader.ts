@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ImagelessError } from "../../errors/imageless-error.js";
-import { runGit } from "../../floxhub/git.js";
+import { runGit } from "../../git/run-git.js";
 
 /** The bare repository of `owner` under the hub's data directory. */
 export function floxmetaRepo(dataDir: string, owner: string): string {

@@ -1,5 +1,4 @@
 import { ImagelessError } from "../../errors/imageless-error.js";
-import { runGit } from "../../floxhub/git.js";
 import {
   appendSwitch,
   type ChangeInfo,
@@ -8,6 +7,7 @@ import {
   type MetadataJson,
   parseGenerationsMetadata,
 } from "../../floxhub/metadata.js";
+import { runGit } from "../../git/run-git.js";
 import { readEnvironmentState } from "./environment-reader.js";
 
 /** How a live-generation change is made. */

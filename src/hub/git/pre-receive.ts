@@ -5,7 +5,7 @@
  * one line (git shows it as `remote: …`) and exits 1, so every ref of the push stays unchanged.
  */
 import { ImagelessError } from "../../errors/imageless-error.js";
-import { runGit } from "../../floxhub/git.js";
+import { runGit } from "../../git/run-git.js";
 import {
   type BranchFacts,
   checkRefUpdate,

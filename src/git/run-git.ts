@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { type ErrorKind, ImagelessError } from "../errors/imageless-error.js";
 import type { Secret } from "../log/secret.js";
 
@@ -94,6 +94,18 @@ export async function runGit(args: readonly string[], opts: GitOptions = {}): Pr
     });
     child.stdin.end(opts.input ?? "");
   });
+}
+
+/**
+ * Starts a long-lived git (e.g. `cat-file --batch-command`) with the same clean environment as
+ * {@link runGit}; the caller owns the process: it talks over stdin/stdout and ends it. Used by
+ * `object-reader.ts`, so this file stays the only place in `src/` that spawns git.
+ */
+export function startGit(
+  args: readonly string[],
+  opts: Pick<GitOptions, "env" | "cwd"> = {},
+): ChildProcessWithoutNullStreams {
+  return spawn("git", args, { cwd: opts.cwd, env: gitEnvironment(opts), stdio: ["pipe", "pipe", "pipe"] });
 }
 
 /**
