@@ -1,8 +1,7 @@
 /**
- * Writes git history: a tree from files laid over a parent's tree, a commit with its parents, author
- * and date, and refs moved by compare-and-swap (`git update-ref <ref> <new> <old>`), so a writer
- * never loses a change that landed after it looked. The only writer of commits and refs in `src/`
- * (hub switch and delete, CLI push, the node's cache, the test fixture).
+ * Writes git history: a tree from files laid over a parent's tree and a commit with its parents,
+ * author and date. The only writer of commits in `src/` (hub switch, CLI push, the test fixture);
+ * refs move through `refs.ts`.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -32,7 +31,7 @@ export interface NewCommit {
 
 /**
  * Writes the objects of `commit` into the bare repository `repo` (blobs, trees, the commit) and returns
- * the commit id; no ref moves (see {@link moveRef}). Five git processes whatever the number of files.
+ * the commit id; no ref moves (see `moveRef` in refs.ts). Five git processes whatever the number of files.
  *
  * @throws {ImagelessError} `invalid-input` for a path git cannot store (absolute, `..`, empty part).
  * @example
@@ -86,88 +85,6 @@ export async function writeCommit(repo: string, commit: NewCommit): Promise<stri
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** What a ref must point at for a move to go ahead: a commit id, `absent` (create only), or `any`. */
-export type ExpectedTip = string | "absent" | "any";
-
-/**
- * A compare-and-swap on a ref failed: it no longer points where the writer expected (or another
- * writer holds its lock right now). The ref is unchanged; `current` is where it points (undefined:
- * nowhere). Callers redo their change on `current` or report a conflict.
- */
-export class RefMovedError extends ImagelessError {
-  constructor(
-    message: string,
-    readonly current: string | undefined,
-    options?: ErrorOptions,
-  ) {
-    super("failed-precondition", message, options);
-  }
-}
-
-/**
- * Points `ref` of `repo` at `commit`, only if it still points at `expected`.
- *
- * @throws {RefMovedError} when it points elsewhere (or is being moved by another writer).
- */
-export async function moveRef(
-  repo: string,
-  ref: string,
-  commit: string,
-  expected: ExpectedTip,
-): Promise<void> {
-  const old = expected === "any" ? [] : [expected === "absent" ? "" : expected];
-  await casRef(repo, ref, expected, ["update-ref", ref, commit, ...old]);
-}
-
-/**
- * Deletes `ref` of `repo`, only if it still points at `expected`.
- *
- * @throws {RefMovedError} when it points elsewhere or is gone (`current` undefined).
- */
-export async function deleteRef(repo: string, ref: string, expected: string | "any"): Promise<void> {
-  await casRef(repo, ref, expected, ["update-ref", "-d", ref, ...(expected === "any" ? [] : [expected])]);
-}
-
-/** Where `ref` of `repo` points, undefined when it does not exist. */
-export async function readRef(repo: string, ref: string): Promise<string | undefined> {
-  const { stdout } = await runGit(["--git-dir", repo, "for-each-ref", "--format=%(objectname)", ref]);
-  const tip = stdout.toString("utf8").trim();
-  return tip === "" ? undefined : tip;
-}
-
-async function casRef(
-  repo: string,
-  ref: string,
-  expected: ExpectedTip,
-  args: readonly string[],
-): Promise<void> {
-  try {
-    await runGit(["--git-dir", repo, ...args]);
-  } catch (error) {
-    if (!(error instanceof ImagelessError) || expected === "any") throw error;
-    const current = await readRef(repo, ref);
-    const wanted = expected === "absent" ? undefined : expected;
-    if (current !== wanted) {
-      throw new RefMovedError(
-        `git ref ${ref} of ${repo} moved meanwhile: expected ${wanted ?? "no ref"}, found ${current ?? "no ref"}`,
-        current,
-        { cause: error },
-      );
-    }
-    // Still where expected, but locked: another writer is between taking the lock and moving it.
-    if (/cannot lock ref|unable to create .*\.lock/i.test(`${error.message} ${causeText(error)}`)) {
-      throw new RefMovedError(`git ref ${ref} of ${repo} is being moved by another writer`, current, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
-}
-
-function causeText(error: Error): string {
-  return error.cause instanceof Error ? error.cause.message : "";
 }
 
 /** A path git can store as a file of a tree. */

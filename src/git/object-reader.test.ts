@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { isErrorKind } from "../errors/imageless-error.js";
-import { moveRef, writeCommit } from "./commit-writer.js";
+import { writeCommit } from "./commit-writer.js";
 import { ObjectReader, withObjectReader } from "./object-reader.js";
+import { moveRef } from "./refs.js";
 import { runGit } from "./run-git.js";
 
 // A real bare repository in a temp directory; commits written by commit-writer.ts.

@@ -4,11 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { isErrorKind } from "../errors/imageless-error.js";
-import { deleteRef, moveRef, RefMovedError, readRef, writeCommit } from "./commit-writer.js";
+import { writeCommit } from "./commit-writer.js";
+import { deleteRef, moveRef, RefMovedError, readRef } from "./refs.js";
 import { runGit } from "./run-git.js";
 
 // A real bare repository in a temp directory, inspected with git itself.
-describe("commit-writer", () => {
+describe("commit-writer and refs", () => {
   let dir: string;
   let repo: string;
   const git = async (...args: string[]) =>
