@@ -119,6 +119,11 @@ export class ObjectReader {
     throw new ImagelessError("internal", `git repository ${this.repo}: ${rev}:${path} is not a directory`);
   }
 
+  /** True after git failed in a way the reader cannot recover from: use a new reader. */
+  get broken(): boolean {
+    return this.#failure !== undefined;
+  }
+
   /** Ends git (pending requests fail). Safe to call twice. */
   close(): void {
     const git = this.#git;

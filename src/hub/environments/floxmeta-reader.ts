@@ -1,7 +1,6 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { withObjectReader } from "../../git/object-reader.js";
-import { readRef } from "../../git/refs.js";
+import { type ObjectReaderPool, useObjectReader } from "../../git/object-reader-pool.js";
 
 /** The bare repository of `owner` under the hub's data directory. */
 export function floxmetaRepo(dataDir: string, owner: string): string {
@@ -10,19 +9,24 @@ export function floxmetaRepo(dataDir: string, owner: string): string {
 
 /**
  * The commit at the tip of branch `name` in `repo`, or undefined when the repository or the branch
- * does not exist.
+ * does not exist. With the hub's `pool`, read through the repository's running git (no new process).
  */
-export async function readBranchTip(repo: string, name: string): Promise<string | undefined> {
+export async function readBranchTip(
+  repo: string,
+  name: string,
+  pool?: ObjectReaderPool,
+): Promise<string | undefined> {
   const exists = await stat(join(repo, "HEAD")).then(
     () => true,
     () => false,
   );
-  return exists ? await readRef(repo, `refs/heads/${name}`) : undefined;
+  if (!exists) return undefined;
+  return await useObjectReader(pool, repo, (objects) => objects.resolveCommit(`refs/heads/${name}`));
 }
 
 /**
- * The text of `paths` at `commit`, read by one git process; a path the commit does not have maps
- * to undefined (the rule of `src/git/object-reader.ts`).
+ * The text of `paths` at `commit`; a path the commit does not have maps to undefined (the rule of
+ * `src/git/object-reader.ts`).
  *
  * @example
  * const [meta, lock] = await readFiles(repo, commit, ["metadata.json", "2/env/manifest.lock"]);
@@ -31,7 +35,8 @@ export async function readFiles(
   repo: string,
   commit: string,
   paths: readonly string[],
+  pool?: ObjectReaderPool,
 ): Promise<(string | undefined)[]> {
   if (paths.length === 0) return [];
-  return await withObjectReader(repo, (objects) => objects.readTextFiles(commit, paths));
+  return await useObjectReader(pool, repo, (objects) => objects.readTextFiles(commit, paths));
 }
