@@ -40,7 +40,7 @@ const FIXED_CONFIG: readonly [string, string][] = [
 ];
 
 /**
- * Runs git — the only place in `src/` that spawns it — with no user or system config, no prompts and
+ * Runs git (everything but the hub's `git http-backend` CGI) with no user or system config, no prompts and
  * no inherited GIT_* variables. Failures become an {@link ImagelessError} whose kind callers branch on
  * (see {@link classifyGitFailure}); the token never appears in its message or cause.
  *
@@ -99,7 +99,7 @@ export async function runGit(args: readonly string[], opts: GitOptions = {}): Pr
 /**
  * Starts a long-lived git (e.g. `cat-file --batch-command`) with the same clean environment as
  * {@link runGit}; the caller owns the process: it talks over stdin/stdout and ends it. Used by
- * `object-reader.ts`, so this file stays the only place in `src/` that spawns git.
+ * `object-reader.ts`, so git's environment is set up in one place.
  */
 export function startGit(
   args: readonly string[],
