@@ -18,6 +18,7 @@ import { nodeLogger } from "../node/node-log.js";
 import { parseRuncArgv } from "../runc/argv.js";
 import { type CallContext, type CallResult, handleRuncCall, reportCallFailure } from "../runc/handle-call.js";
 import {
+  ACK_LINE,
   formatAgentReply,
   MAX_REQUEST_BYTES,
   OTHER_CONFIG_REPLY,
@@ -75,6 +76,8 @@ async function serve(
   contexts: ContextCache,
   configPath: string | undefined,
 ): Promise<void> {
+  // A client gone mid-call (killed, or it gave up waiting) makes the reply's write fail: not a crash.
+  connection.on("error", () => {});
   const chunks: Buffer[] = [];
   let size = 0;
   const request = await new Promise<Buffer | undefined>((resolve) => {
@@ -91,6 +94,9 @@ async function serve(
     connection.once("error", () => resolve(undefined));
   });
   if (request === undefined) return;
+  // "ack" before any work, and no work unless it reached the client: a client that gave up waiting
+  // (native/agent-client.c falls back in-process after a bounded wait for it) has closed the socket.
+  if (!(await acknowledge(connection))) return;
   let result: CallResult;
   let log: Logger | undefined;
   try {
@@ -117,6 +123,14 @@ async function serve(
     result = invocation.command === "delete" ? { kind: "run" } : { kind: "fail", message };
   }
   connection.end(formatAgentReply(result));
+}
+
+/** Writes the "ack" line; false when the client is gone (the write fails: EPIPE). */
+function acknowledge(connection: Socket): Promise<boolean> {
+  return new Promise((resolve) => {
+    connection.once("close", () => resolve(false));
+    connection.write(ACK_LINE, (error) => resolve(error == null));
+  });
 }
 
 /** The argv of a request that failed to parse as a whole, as far as it can be read (for --log). */
@@ -161,9 +175,27 @@ async function configStamp(configPath: string | undefined): Promise<string> {
   }
 }
 
-/** Makes the socket's directory (root-only when we create it) and clears a stale socket. */
+/**
+ * Makes the socket's directory (root-only when we create it), checks that no other user could put a
+ * socket of their own there, and clears a stale socket.
+ *
+ * Who may call: Node has no API for a connection's SO_PEERCRED, so the agent cannot check each
+ * caller's uid itself; access rests on the file system instead: the socket is 0600 (connecting needs
+ * write permission on it, i.e. our own uid) in a directory that only we may write (checked here, so
+ * the socket cannot be replaced by someone else's). The other direction is checked per call: the
+ * client (native/agent-client.c) talks only to an agent with its own uid (SO_PEERCRED).
+ */
 async function prepareSocketPath(socket: string): Promise<void> {
-  await mkdir(dirname(socket), { recursive: true, mode: 0o700 });
+  const dir = dirname(socket);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const info = await stat(dir);
+  const uid = process.getuid?.();
+  if ((uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) {
+    throw new ImagelessError(
+      "failed-precondition",
+      `node agent: the socket directory ${dir} is ${info.uid === uid ? "" : `owned by uid ${info.uid} and `}mode ${(info.mode & 0o777).toString(8)}; accepted is a directory owned by this user (uid ${uid}) that no one else may write (e.g. chmod 0700)`,
+    );
+  }
   if (await answers(socket)) {
     throw new ImagelessError(
       "failed-precondition",

@@ -17,7 +17,12 @@ export interface ReleaseDeps {
  * Idempotent: the shim calls delete twice.
  */
 export async function releaseContainer(containerId: string, deps: ReleaseDeps): Promise<void> {
-  const record = await loadContainerRecord(deps.stateDir, containerId);
+  // An unreadable record (left empty by a machine crash: records are not fsync'd) must not keep the
+  // container's GC roots alive: its state is dropped by id all the same.
+  const record = await loadContainerRecord(deps.stateDir, containerId).catch((error: unknown) => {
+    deps.log.warn("delete.record-unreadable", { container: containerId, error: String(error) });
+    return undefined;
+  });
   // Without a record too: a create killed after its GC root but before its record left state that
   // only this id names. Dropping nothing costs a few failed unlinks.
   await dropContainerState(containerId, deps);
