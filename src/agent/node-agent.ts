@@ -7,6 +7,7 @@
  * pod's own token and asks the hub.
  */
 
+import { statSync } from "node:fs";
 import { chmod, mkdir, rename, rm, stat } from "node:fs/promises";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
@@ -154,7 +155,7 @@ function contextCache(configPath: string | undefined): ContextCache {
   let cached: { stamp: string; value: Omit<CallContext, "cwd" | "disableVariable"> } | undefined;
   return {
     async current() {
-      const stamp = await configStamp(configPath);
+      const stamp = configStamp(configPath);
       if (cached !== undefined && cached.stamp === stamp) return cached.value;
       const { config, warnings } = await loadNodeConfig(configPath);
       const log: Logger = nodeLogger(config, { agent: 1 });
@@ -166,9 +167,10 @@ function contextCache(configPath: string | undefined): ContextCache {
   };
 }
 
-async function configStamp(configPath: string | undefined): Promise<string> {
+/** Synchronous: checked on every call, and a stat costs µs where an awaited one costs a wake-up. */
+function configStamp(configPath: string | undefined): string {
   try {
-    const info = await stat(configPath ?? DEFAULT_CONFIG_PATH);
+    const info = statSync(configPath ?? DEFAULT_CONFIG_PATH);
     return `${info.mtimeMs}:${info.size}:${info.ino}`;
   } catch {
     return "missing";
