@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ImagelessError, isErrorKind } from "../errors/imageless-error.js";
 import { type ResolvedEnvironment, readCachedGeneration } from "../floxhub/resolve.js";
@@ -206,10 +207,14 @@ function recordPath(stateDir: string, ref: EnvironmentRef, identity: string): st
   return join(stateDir, "authorisations", ref.owner, ref.name, `${identity.replace(":", "-")}.json`);
 }
 
+/**
+ * Read on every start, synchronously: a few hundred bytes cost µs, an awaited readFile four thread-pool
+ * round trips of the agent's one thread (see writeFileAtomic's non-durable write).
+ */
 async function loadRecord(path: string): Promise<AuthorisationRecord | undefined> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = readFileSync(path, "utf8");
   } catch {
     return undefined;
   }
