@@ -100,6 +100,8 @@ async function serve(
   if (!(await acknowledge(connection))) return;
   let result: CallResult;
   let log: Logger | undefined;
+  // Work that need not hold up runc (a create's telemetry): done once the reply is written.
+  const deferred: (() => Promise<void>)[] = [];
   try {
     const parsed = parseAgentRequest(request);
     if (!servesCaller(configPath, parsed.env, DEFAULT_CONFIG_PATH)) {
@@ -109,7 +111,12 @@ async function serve(
     const ctx = await contexts.current();
     log = ctx.log;
     const invocation = parseRuncArgv(parsed.argv);
-    const callContext = { ...ctx, cwd: parsed.cwd, disableVariable: parsed.env["FLOX_DISABLE_METRICS"] };
+    const callContext = {
+      ...ctx,
+      cwd: parsed.cwd,
+      disableVariable: parsed.env["FLOX_DISABLE_METRICS"],
+      afterReply: (work: () => Promise<void>) => deferred.push(work),
+    };
     const started = Date.now();
     result = await handleRuncCall(invocation, callContext);
     ctx.log.debug("agent.call", {
@@ -124,6 +131,8 @@ async function serve(
     result = invocation.command === "delete" ? { kind: "run" } : { kind: "fail", message };
   }
   connection.end(formatAgentReply(result));
+  // Part of this call's promise, so close() still waits for it; each piece never throws.
+  for (const work of deferred) await work();
 }
 
 /** Writes the "ack" line; false when the client is gone (the write fails: EPIPE). */

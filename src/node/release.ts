@@ -1,4 +1,5 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../log/logger.js";
 import { loadContainerRecord, removeContainerRecord, statePaths } from "./container-state.js";
@@ -37,7 +38,13 @@ export async function releaseContainer(containerId: string, deps: ReleaseDeps): 
  */
 export async function sweepAbandoned(deps: ReleaseDeps): Promise<string[]> {
   const claims = statePaths(deps.stateDir, "").claims;
-  const ids = await readdir(claims).catch(() => [] as string[]);
+  // Synchronously (on every create; the directory holds only the creates under way): see writeFileAtomic.
+  let ids: string[];
+  try {
+    ids = readdirSync(claims);
+  } catch {
+    ids = [];
+  }
   const swept: string[] = [];
   for (const id of ids) {
     if (id.startsWith(".tmp-")) continue; // a claim being written; a dead writer's is harmless
