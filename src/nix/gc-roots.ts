@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { lstat, mkdir, rename, rm, symlink } from "node:fs/promises";
+import { mkdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { lstat, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
 import type { NixStore } from "./nix-store.js";
@@ -25,15 +26,19 @@ export async function addGcRoot(path: StorePath, rootLink: string, store: NixSto
   await replaceSymlink(join(store.storeRoot, "nix", "var", "nix", "gcroots", "auto", name), rootLink);
 }
 
-/** Points `link` at `target`, atomically replacing whatever `link` was (rename over it). */
+/**
+ * Points `link` at `target`, atomically replacing whatever `link` was (rename over it). Synchronous:
+ * three metadata calls of µs each on every start, where awaiting them cost the node agent's one
+ * thread a thread-pool round trip and a wake-up each (bench/README.md, "The warm path").
+ */
 async function replaceSymlink(link: string, target: string): Promise<void> {
-  await mkdir(dirname(link), { recursive: true });
+  mkdirSync(dirname(link), { recursive: true });
   const temp = `${link}.tmp-${randomBytes(6).toString("hex")}`;
-  await symlink(target, temp);
+  symlinkSync(target, temp);
   try {
-    await rename(temp, link);
+    renameSync(temp, link);
   } catch (error) {
-    await rm(temp, { force: true });
+    rmSync(temp, { force: true });
     throw error;
   }
 }
