@@ -176,6 +176,23 @@ describe("imageless-agent-client", () => {
     }
   });
 
+  it("refuses to start the agent in a socket directory that others may write", async () => {
+    const open = join(work, "open-run");
+    await mkdir(open, { recursive: true });
+    await chmod(open, 0o777);
+    const openConfig = join(work, "open-config.toml");
+    const text = await readFile(configPath, "utf8");
+    await writeFile(
+      openConfig,
+      text.replace(JSON.stringify(socket), JSON.stringify(join(open, "agent.sock"))),
+    );
+    await assert.rejects(startAgentProcess(openConfig), (error: Error) =>
+      error.message.includes(
+        `node agent: the socket directory ${open} is mode 777; accepted is a directory owned by this user (uid 0) that no one else may write (e.g. chmod 0700)`,
+      ),
+    );
+  });
+
   after(async () => {
     await agent?.stop();
   });
