@@ -16,7 +16,7 @@
  *   bench/run [--iterations N] [--pods N] [--containers M] [--out FILE]
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { copyFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { registerGitRoutes } from "../src/hub/git/git-service.js";
@@ -195,6 +195,9 @@ async function main(): Promise<void> {
     await writeFile(out, renderResults({ date: new Date(), machine, rows }));
     process.stdout.write(`wrote ${out}\n`);
   } finally {
+    // BENCH_KEEP_LOG=FILE keeps the runtime log (the agent's `agent.call` and `start.prepared` timings).
+    const keepLog = process.env["BENCH_KEEP_LOG"];
+    if (keepLog && node) await copyFile(node.runtimeLog, keepLog).catch(() => {});
     await node?.stop();
     await hub?.close();
     await removeTree(work);

@@ -1,21 +1,25 @@
 import { randomBytes } from "node:crypto";
-import { rename, rm, symlink } from "node:fs/promises";
+import { renameSync, rmSync, symlinkSync } from "node:fs";
 
 /**
  * Points `link` at `target`, atomically replacing whatever `link` was: the new link is made under a
  * temporary name beside it and renamed over it, so a reader sees the old link or the new one, never
  * none. The directory of `link` must exist.
  *
+ * Synchronous on purpose: two metadata calls of microseconds, made on every container start (GC
+ * roots), where awaiting each cost the node agent's one thread a thread-pool round trip and a
+ * wake-up (bench/README.md, "The warm path").
+ *
  * @example
- * await replaceSymlink("/opt/imageless/current", "releases/1.2.0");
+ * replaceSymlink("/opt/imageless/current", "releases/1.2.0");
  */
-export async function replaceSymlink(link: string, target: string): Promise<void> {
+export function replaceSymlink(link: string, target: string): void {
   const temp = `${link}.tmp-${randomBytes(6).toString("hex")}`;
-  await symlink(target, temp);
+  symlinkSync(target, temp);
   try {
-    await rename(temp, link);
+    renameSync(temp, link);
   } catch (error) {
-    await rm(temp, { force: true });
+    rmSync(temp, { force: true });
     throw error;
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { lstat, mkdir, rm } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { lstat, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { replaceSymlink } from "../fs/replace-symlink.js";
@@ -19,17 +20,20 @@ import type { StorePath } from "./store-path.js";
  * await addGcRoot(profile, "/var/lib/imageless/gcroots/abc", store);
  */
 export async function addGcRoot(path: StorePath, rootLink: string, store: NixStore): Promise<void> {
-  await linkInDirectory(rootLink, path);
+  linkInDirectory(rootLink, path);
   // Any name works: the collector follows every link in gcroots/auto. A hash of the link's path keeps
   // one entry per link, as Nix's own registration does.
   const name = createHash("sha1").update(rootLink).digest("hex");
-  await linkInDirectory(join(store.storeRoot, "nix", "var", "nix", "gcroots", "auto", name), rootLink);
+  linkInDirectory(join(store.storeRoot, "nix", "var", "nix", "gcroots", "auto", name), rootLink);
 }
 
-/** Points `link` at `target` (atomically), making its directory first. */
-async function linkInDirectory(link: string, target: string): Promise<void> {
-  await mkdir(dirname(link), { recursive: true });
-  await replaceSymlink(link, target);
+/**
+ * Points `link` at `target` (atomically), making its directory first. Synchronous: metadata calls of
+ * microseconds on every start (see replaceSymlink).
+ */
+function linkInDirectory(link: string, target: string): void {
+  mkdirSync(dirname(link), { recursive: true });
+  replaceSymlink(link, target);
 }
 
 /**

@@ -105,7 +105,7 @@ export async function removeReleases(opts: { hostRoot: string; prefix: string })
 /** Points `link` at `target` (atomically) unless it already does. */
 async function pointLink(link: string, target: string): Promise<void> {
   const current = await readlink(link).catch(() => undefined);
-  if (current !== target) await replaceSymlink(link, target);
+  if (current !== target) replaceSymlink(link, target);
 }
 
 async function exists(path: string): Promise<boolean> {
