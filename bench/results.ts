@@ -18,6 +18,8 @@ export interface Row {
   readonly baseline?: Stats;
   /** The ratio this figure should stay under. */
   readonly target?: number;
+  /** What the samples count: milliseconds (the default) or bytes (a disk figure). */
+  readonly unit?: "ms" | "bytes";
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -40,7 +42,8 @@ export function summarise(samples: readonly number[]): Stats {
   };
 }
 
-const ms = (value: number): string => `${value.toFixed(value < 10 ? 1 : 0)} ms`;
+const msOf = (value: number): string => `${value.toFixed(value < 10 ? 1 : 0)} ms`;
+const megabytes = (value: number): string => `${(value / 1e6).toFixed(value < 1e7 ? 1 : 0)} MB`;
 
 /** The whole RESULTS.md. */
 export function renderResults(run: { date: Date; machine: readonly string[]; rows: readonly Row[] }): string {
@@ -57,6 +60,7 @@ export function renderResults(run: { date: Date; machine: readonly string[]; row
   ];
   for (const row of run.rows) {
     const s = row.stats;
+    const ms = row.unit === "bytes" ? megabytes : msOf;
     const ratio = row.baseline === undefined ? "" : (s.median / row.baseline.median).toFixed(2);
     const met =
       row.target === undefined || row.baseline === undefined

@@ -9,7 +9,10 @@
  * The environment comes from this project's hub git routes (in this process, public environment), so
  * the live-generation check is answered as the hub answers it.
  *
- *   bench/run [--iterations N] [--out FILE]
+ *   - cold start of a ~100 MB environment vs pulling an image of the same bytes, and the disk used
+ *     by 10 environments vs 10 images (against-images.ts).
+ *
+ *   bench/run [--iterations N] [--out FILE] [--env-mb MB]
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -29,10 +32,11 @@ import {
 } from "../test/harness/in-memory-hub.js";
 import { buildFixturePackages } from "../test/harness/nix-fixtures.js";
 import { startAgentProcess } from "../test/harness/node-agent-process.js";
-import { sandboxConfig } from "../test/harness/pod.js";
 import { repoRoot } from "../test/harness/repo-root.js";
 import { makeTempDir, removeTree } from "../test/harness/temp.js";
+import { imageComparisonRows } from "./against-images.js";
 import { type Row, renderResults, summarise } from "./results.js";
+import { startSleeper } from "./sleeper.js";
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -40,8 +44,9 @@ function option(name: string, fallback: string): string {
 }
 const iterations = Number(option("--iterations", "15"));
 const out = option("--out", join(repoRoot(), "bench", "RESULTS.md"));
+// The environment of the cold-start and disk figures (MB); the smoke test asks for a small one.
+const envMegabytes = Number(option("--env-mb", "100"));
 
-/** CreateContainer + StartContainer of a sleeping container in a fresh pod, in ms. */
 /** Times CreateContainer+StartContainer of one sleeper (the warm-start figure) and removes its pod. */
 async function startOnce(node: FloxNode, env: string | undefined, name: string): Promise<number> {
   const started = await sleeper(node, env, name);
@@ -49,42 +54,15 @@ async function startOnce(node: FloxNode, env: string | undefined, name: string):
   return started.startMs;
 }
 
-/**
- * A running sleeper: its own pod (the runc handler without an environment, else the flox one), its
- * container, how long CreateContainer+StartContainer took, and a cleanup. A failed start removes the pod.
- */
-async function sleeper(node: FloxNode, env: string | undefined, name: string) {
-  const config = sandboxConfig({
+/** A sleeper in its own pod: the runc handler without an environment, else the flox one. */
+function sleeper(node: FloxNode, env: string | undefined, name: string) {
+  return startSleeper(node, {
     name,
-    logDir: node.logDir,
+    handler: env === undefined ? "runc" : FLOX_HANDLER,
     annotations: env === undefined ? {} : { "flox.dev/environment": env },
+    image: env === undefined ? BUSYBOX_IMAGE_REF : EMPTY_IMAGE_REF,
+    command: ["sleep", "600"],
   });
-  const podId = await node.cri.runPodSandbox({
-    config,
-    runtimeHandler: env === undefined ? "runc" : FLOX_HANDLER,
-  });
-  const remove = async (): Promise<void> => {
-    await node.cri.stopPodSandbox(podId);
-    await node.cri.removePodSandbox(podId);
-  };
-  try {
-    const started = performance.now();
-    const id = await node.cri.createContainer({
-      podSandboxId: podId,
-      sandboxConfig: config,
-      config: {
-        metadata: { name: "app", attempt: 0 },
-        image: { image: env === undefined ? BUSYBOX_IMAGE_REF : EMPTY_IMAGE_REF },
-        command: ["sleep", "600"],
-        logPath: "app/0.log",
-      },
-    });
-    await node.cri.startContainer(id);
-    return { id, startMs: performance.now() - started, remove };
-  } catch (error) {
-    await remove();
-    throw error;
-  }
 }
 
 async function execOnce(node: FloxNode, container: string): Promise<number> {
@@ -217,6 +195,9 @@ async function main(): Promise<void> {
       });
     }
 
+    const coldRounds = Math.min(iterations, 5);
+    rows.push(...(await imageComparisonRows({ work, fixtures, rounds: coldRounds, envMegabytes })));
+
     const cpu = cpus();
     const machine = [
       `${cpu.length} × ${cpu[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}`,
@@ -224,7 +205,7 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(" ")}`,
       `node ${process.version}; ${version("containerd", ["--version"])}; ${version(runc, ["--version"])}; ${version("git", ["--version"])}`,
-      `iterations: ${iterations} per start/exec figure, ${passRounds} per pass-through figure`,
+      `iterations: ${iterations} per start/exec figure, ${passRounds} per pass-through figure, ${coldRounds} cold-start rounds (${envMegabytes} MB environment)`,
     ];
     await writeFile(out, renderResults({ date: new Date(), machine, rows }));
     process.stdout.write(`wrote ${out}\n`);
