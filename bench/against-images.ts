@@ -12,24 +12,22 @@ import { diskRows } from "./disk.js";
 import { addHostPackages } from "./host-packages.js";
 import type { Row } from "./results.js";
 
-/** How many distinct environments the disk figure compares. */
-const DISK_ENVIRONMENTS = 10;
-
 /**
  * The rows of both figures. `envMegabytes` sizes the shared base (100 for the figures, ~5 for a smoke
- * run); each environment of the disk figure adds a package of 1/50 of that.
+ * run); each of the `diskEnvironments` (10 for the figure) adds a package of 1/50 of that.
  */
 export async function imageComparisonRows(opts: {
   work: string;
   fixtures: Fixtures;
   rounds: number;
   envMegabytes: number;
+  diskEnvironments: number;
 }): Promise<Row[]> {
   const baseBytes = opts.envMegabytes * 1e6;
   const packages = await addHostPackages(opts.fixtures.buildStore, join(opts.work, "host-packages"), {
     baseBytes,
     baseParts: 5,
-    distinct: DISK_ENVIRONMENTS,
+    distinct: opts.diskEnvironments,
     distinctBytes: Math.max(baseBytes / 50, 50_000),
   });
   const hub = await startBenchHub(join(opts.work, "cli"), `local?root=${opts.fixtures.buildStore.storeRoot}`);

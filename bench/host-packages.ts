@@ -18,25 +18,23 @@ export interface HostFile {
 }
 
 /**
- * Splits `files` (in their order) into `counts.length` groups of about `counts[i]` bytes each: a file
- * that would overfill the group being filled is skipped; a group is full at 98 % of its size. Pure.
+ * Picks `counts.length` disjoint groups of about `counts[i]` bytes each: group i takes, in order, the
+ * files no earlier group took that still fit in it, until it is 98 % full. Pure.
  */
 export function groupFiles(files: readonly HostFile[], counts: readonly number[]): HostFile[][] {
-  const groups: HostFile[][] = counts.map(() => []);
-  let group = 0;
-  let filled = 0;
-  for (const file of files) {
-    const want = counts[group];
-    if (want === undefined) break;
-    if (filled + file.size > want) continue;
-    groups[group]?.push(file);
-    filled += file.size;
-    if (filled >= want * 0.98) {
-      group++;
-      filled = 0;
+  const taken = new Set<HostFile>();
+  return counts.map((want) => {
+    const group: HostFile[] = [];
+    let filled = 0;
+    for (const file of files) {
+      if (filled >= want * 0.98) break;
+      if (taken.has(file) || filled + file.size > want) continue;
+      taken.add(file);
+      group.push(file);
+      filled += file.size;
     }
-  }
-  return groups;
+    return group;
+  });
 }
 
 /** The regular files directly in /usr/lib/x86_64-linux-gnu, by name (symlinks left out). */

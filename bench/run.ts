@@ -12,7 +12,7 @@
  *   - cold start of a ~100 MB environment vs pulling an image of the same bytes, and the disk used
  *     by 10 environments vs 10 images (against-images.ts).
  *
- *   bench/run [--iterations N] [--out FILE] [--env-mb MB]
+ *   bench/run [--iterations N] [--out FILE] [--env-mb MB] [--disk-envs N]
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -44,8 +44,16 @@ function option(name: string, fallback: string): string {
 }
 const iterations = Number(option("--iterations", "15"));
 const out = option("--out", join(repoRoot(), "bench", "RESULTS.md"));
+/** A whole number ≥ 1 given as `name`, or one clear line naming it. */
+function count(name: string, fallback: string): number {
+  const value = option(name, fallback);
+  if (!/^[1-9]\d*$/.test(value))
+    throw new Error(`${name} ${JSON.stringify(value)}: accepted is a whole number ≥ 1`);
+  return Number(value);
+}
 // The environment of the cold-start and disk figures (MB); the smoke test asks for a small one.
-const envMegabytes = Number(option("--env-mb", "100"));
+const envMegabytes = count("--env-mb", "100");
+const diskEnvironments = count("--disk-envs", "10");
 
 /** Times CreateContainer+StartContainer of one sleeper (the warm-start figure) and removes its pod. */
 async function startOnce(node: FloxNode, env: string | undefined, name: string): Promise<number> {
@@ -196,7 +204,9 @@ async function main(): Promise<void> {
     }
 
     const coldRounds = Math.min(iterations, 5);
-    rows.push(...(await imageComparisonRows({ work, fixtures, rounds: coldRounds, envMegabytes })));
+    rows.push(
+      ...(await imageComparisonRows({ work, fixtures, rounds: coldRounds, envMegabytes, diskEnvironments })),
+    );
 
     const cpu = cpus();
     const machine = [

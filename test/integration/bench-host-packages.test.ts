@@ -4,11 +4,11 @@ import { groupFiles } from "../../bench/host-packages.js";
 
 const file = (name: string, size: number) => ({ path: `/usr/lib/x86_64-linux-gnu/${name}`, size });
 
-it("groupFiles fills each group in order up to its size, skipping files that would overfill it", () => {
+it("groupFiles fills each group in order up to its size with files no earlier group took", () => {
   const files = [file("a", 60), file("b", 50), file("c", 40), file("d", 10), file("e", 30), file("f", 5)];
-  assert.deepEqual(groupFiles(files, [100, 40]), [
+  assert.deepEqual(groupFiles(files, [100, 60]), [
     [file("a", 60), file("c", 40)],
-    [file("d", 10), file("e", 30)],
+    [file("b", 50), file("d", 10)],
   ]);
 });
 
