@@ -12,13 +12,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { closureLayer } from "../demo/closure-image.js";
 import type { StorePath } from "../src/nix/store-path.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, startFloxNode } from "../test/harness/flox-node.js";
+import { startFloxNode } from "../test/harness/flox-node.js";
 import type { Fixtures } from "../test/harness/nix-fixtures.js";
 import { compressLayer, pushImage, type Registry } from "../test/harness/registry.js";
 import type { BenchHub } from "./bench-hub.js";
+import { sleeper } from "./cri-start.js";
 import type { HostPackages } from "./host-packages.js";
 import { type Row, summarise } from "./results.js";
-import { startSleeper } from "./sleeper.js";
 
 export interface ImageCompareContext {
   readonly hub: BenchHub;
@@ -51,13 +51,7 @@ export async function coldStartRows(ctx: ImageCompareContext, rounds: number): P
     const node = await startFloxNode(ctx.hub.nodeOptions(ctx.fixtures));
     try {
       const startFlox = async () => {
-        const started = await startSleeper(node, {
-          name: `cold-flox-${round}`,
-          handler: FLOX_HANDLER,
-          annotations: { "flox.dev/environment": env },
-          image: EMPTY_IMAGE_REF,
-          command: ["sleep", "600"],
-        });
+        const started = await sleeper(node, env, `cold-flox-${round}`);
         await started.remove();
         // The store root was empty: the start must have substituted the closure.
         for (const path of ctx.packages.base)
@@ -65,9 +59,7 @@ export async function coldStartRows(ctx: ImageCompareContext, rounds: number): P
         flox.push(started.startMs);
       };
       const startImage = async () => {
-        const started = await startSleeper(node, {
-          name: `cold-image-${round}`,
-          handler: "runc",
+        const started = await sleeper(node, undefined, `cold-image-${round}`, {
           image: ref,
           command: [`${coreutils}/bin/sleep`, "600"],
           before: () => node.containerd.pullPlainHttp(ref),

@@ -13,11 +13,11 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { closureLayer } from "../demo/closure-image.js";
 import type { StorePath } from "../src/nix/store-path.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, startFloxNode } from "../test/harness/flox-node.js";
+import { startFloxNode } from "../test/harness/flox-node.js";
 import { type CompressedLayer, compressLayer, pushImage } from "../test/harness/registry.js";
 import type { ImageCompareContext } from "./cold-start.js";
+import { sleeper } from "./cri-start.js";
 import { type Row, summarise } from "./results.js";
-import { startSleeper } from "./sleeper.js";
 
 const run = promisify(execFile);
 
@@ -57,13 +57,7 @@ export async function diskRows(ctx: ImageCompareContext): Promise<Row[]> {
   try {
     const storeBefore = await diskBytes(node.storeRoot);
     for (const [index, env] of envs.entries()) {
-      const started = await startSleeper(node, {
-        name: `disk-flox-${index}`,
-        handler: FLOX_HANDLER,
-        annotations: { "flox.dev/environment": env },
-        image: EMPTY_IMAGE_REF,
-        command: ["sleep", "600"],
-      });
+      const started = await sleeper(node, env, `disk-flox-${index}`);
       await started.remove();
     }
     const flox = (await diskBytes(node.storeRoot)) - storeBefore;
@@ -72,29 +66,29 @@ export async function diskRows(ctx: ImageCompareContext): Promise<Row[]> {
       for (const ref of refs) await node.containerd.pullPlainHttp(ref);
       return (await diskBytes(node.containerd.root)) - before;
     };
-    const singleBytes = summarise([await pulled(single)]);
-    const layeredBytes = summarise([await pulled(layered)]);
-    const floxBytes = summarise([flox]);
+    const singleBytes = summarise([(await pulled(single)) / 1e6]);
+    const layeredBytes = summarise([(await pulled(layered)) / 1e6]);
+    const floxBytes = summarise([flox / 1e6]);
     const group = `disk, ${envs.length} environments sharing a base`;
     return [
       {
         group,
-        unit: "bytes",
+        unit: "MB",
         what: "images, one layer each (baseline: a Dockerfile per app)",
         stats: singleBytes,
       },
       {
         group,
-        unit: "bytes",
+        unit: "MB",
         what: "flox: node Nix store",
         stats: floxBytes,
         baseline: singleBytes,
         target: 1 / 3,
       },
-      { group, unit: "bytes", what: "images, shared base image + app layer (baseline)", stats: layeredBytes },
+      { group, unit: "MB", what: "images, shared base image + app layer (baseline)", stats: layeredBytes },
       {
         group,
-        unit: "bytes",
+        unit: "MB",
         what: "flox: node Nix store, vs shared-base images",
         stats: floxBytes,
         baseline: layeredBytes,

@@ -5,14 +5,17 @@
  *   - warm start (CreateContainer + StartContainer), flox pinned / unpinned vs the runc handler,
  *     with the node agent stopped (in-process Node) and running;
  *   - pass-through runc calls through bin/imageless-runc vs runc itself;
- *   - ExecSync in a Flox container vs in a plain one, agent stopped and running.
- * The environment comes from this project's hub git routes (in this process, public environment), so
- * the live-generation check is answered as the hub answers it.
- *
+ *   - ExecSync in a Flox container vs in a plain one, agent stopped and running;
+ *   - one cold start (for scale) and the closure mount vs the store mount (mount-modes.ts);
+ *   - N pods of an uncached environment at once vs N runc pods, and downloads per path (many-pods.ts);
+ *   - the node agent's memory idle and with M running Flox containers (agent-memory.ts);
  *   - cold start of a ~100 MB environment vs pulling an image of the same bytes, and the disk used
  *     by 10 environments vs 10 images (against-images.ts).
+ * Every container is started through cri-start.ts. The environment comes from this project's hub
+ * git routes (in this process, public environment), so the live-generation check is answered as the
+ * hub answers it.
  *
- *   bench/run [--iterations N] [--out FILE] [--env-mb MB] [--disk-envs N]
+ *   bench/run [--iterations N] [--pods N] [--containers M] [--env-mb MB] [--disk-envs N] [--out FILE]
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -21,9 +24,8 @@ import { join } from "node:path";
 import { registerGitRoutes } from "../src/hub/git/git-service.js";
 import { nullLogger } from "../src/log/logger.js";
 import { helloGeneration } from "../test/harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../test/harness/flox-node.js";
+import { type FloxNode, startFloxNode } from "../test/harness/flox-node.js";
 import { writeFloxmeta } from "../test/harness/floxmeta-fixture.js";
-import { BUSYBOX_IMAGE_REF } from "../test/harness/images.js";
 import {
   InMemoryHubAccess,
   inMemoryServices,
@@ -35,14 +37,22 @@ import { startAgentProcess } from "../test/harness/node-agent-process.js";
 import { repoRoot } from "../test/harness/repo-root.js";
 import { makeTempDir, removeTree } from "../test/harness/temp.js";
 import { imageComparisonRows } from "./against-images.js";
+import { agentMemory } from "./agent-memory.js";
+import { alternate, sleeper, startOnce } from "./cri-start.js";
+import { manyPods } from "./many-pods.js";
+import { mountModes } from "./mount-modes.js";
 import { type Row, renderResults, summarise } from "./results.js";
-import { startSleeper } from "./sleeper.js";
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
   return at >= 0 ? (process.argv[at + 1] ?? fallback) : fallback;
 }
 const iterations = Number(option("--iterations", "15"));
+/** Figure 5's pods started at once, and figure 7's running containers (the smoke test passes fewer). */
+const pods = Number(option("--pods", "20"));
+const containers = Number(option("--containers", "50"));
+/** Figure 5 needs a fresh node per round, so it takes fewer rounds than the other figures. */
+const scaleRounds = Math.min(iterations, 3);
 const out = option("--out", join(repoRoot(), "bench", "RESULTS.md"));
 /** A whole number ≥ 1 given as `name`, or one clear line naming it. */
 function count(name: string, fallback: string): number {
@@ -51,27 +61,10 @@ function count(name: string, fallback: string): number {
     throw new Error(`${name} ${JSON.stringify(value)}: accepted is a whole number ≥ 1`);
   return Number(value);
 }
-// The environment of the cold-start and disk figures (MB); the smoke test asks for a small one.
+/** Figures 4 and 6: the environment's size (MB) and how many share a base; the smoke test asks for less. */
 const envMegabytes = count("--env-mb", "100");
 const diskEnvironments = count("--disk-envs", "10");
-
-/** Times CreateContainer+StartContainer of one sleeper (the warm-start figure) and removes its pod. */
-async function startOnce(node: FloxNode, env: string | undefined, name: string): Promise<number> {
-  const started = await sleeper(node, env, name);
-  await started.remove();
-  return started.startMs;
-}
-
-/** A sleeper in its own pod: the runc handler without an environment, else the flox one. */
-function sleeper(node: FloxNode, env: string | undefined, name: string) {
-  return startSleeper(node, {
-    name,
-    handler: env === undefined ? "runc" : FLOX_HANDLER,
-    annotations: env === undefined ? {} : { "flox.dev/environment": env },
-    image: env === undefined ? BUSYBOX_IMAGE_REF : EMPTY_IMAGE_REF,
-    command: ["sleep", "600"],
-  });
-}
+const coldRounds = Math.min(iterations, 5);
 
 async function execOnce(node: FloxNode, container: string): Promise<number> {
   const started = performance.now();
@@ -79,18 +72,6 @@ async function execOnce(node: FloxNode, container: string): Promise<number> {
   if (result.exitCode !== 0)
     throw new Error(`exec sh -c : exited ${result.exitCode}: ${result.stderr.toString()}`);
   return performance.now() - started;
-}
-
-/** Runs each measurement once per round, in turn, and returns every sample by label. */
-async function alternate(
-  rounds: number,
-  steps: readonly (readonly [string, () => Promise<number>])[],
-): Promise<Map<string, number[]>> {
-  const samples = new Map<string, number[]>(steps.map(([label]) => [label, []]));
-  for (let i = 0; i < rounds; i++) {
-    for (const [label, step] of steps) samples.get(label)?.push(await step());
-  }
-  return samples;
 }
 
 function spawnMs(program: string, args: readonly string[], env: NodeJS.ProcessEnv): number {
@@ -124,8 +105,8 @@ async function main(): Promise<void> {
     hub = await startTestHub((app) => registerGitRoutes(app, inMemoryServices(dataDir, access), nullLogger));
     node = await startFloxNode({ gitUrl: `${hub.url}/git`, fixtures });
     const flox = node;
-    // Cold start once, so every measured start is the steady state (environment on the node).
-    await startOnce(flox, "acme/bench:1", "cold");
+    // Cold start once (a row, for scale), so every measured start is the steady state.
+    const coldMs = await startOnce(flox, "acme/bench:1", "cold");
 
     let n = 0;
     const starts = () =>
@@ -153,6 +134,13 @@ async function main(): Promise<void> {
       const s = await alternate(iterations, starts());
       const base = summarise(s.get("runc") ?? []);
       rows.push({ group: "warm start", what: `runc handler (baseline, ${phase})`, stats: base });
+      if (phase === "agent stopped")
+        rows.push({
+          group: "cold start",
+          what: "flox, first start on the node, agent stopped",
+          stats: summarise([coldMs]),
+          baseline: base,
+        });
       rows.push({
         group: "warm start",
         what: `flox pinned, ${phase}`,
@@ -177,6 +165,8 @@ async function main(): Promise<void> {
         baseline: plain,
         target: 1.1,
       });
+      if (phase === "agent running")
+        rows.push(...(await mountModes({ node: flox, env: "acme/bench:1", iterations, phase })));
     }
 
     const runc = version("sh", ["-c", "command -v runc"]);
@@ -203,7 +193,9 @@ async function main(): Promise<void> {
       });
     }
 
-    const coldRounds = Math.min(iterations, 5);
+    const scale = { fixtures, gitUrl: `${hub.url}/git`, env: "acme/bench:1" };
+    rows.push(...(await manyPods({ ...scale, pods, rounds: scaleRounds })));
+    rows.push(...(await agentMemory({ ...scale, containers })));
     rows.push(
       ...(await imageComparisonRows({ work, fixtures, rounds: coldRounds, envMegabytes, diskEnvironments })),
     );
@@ -215,7 +207,7 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(" ")}`,
       `node ${process.version}; ${version("containerd", ["--version"])}; ${version(runc, ["--version"])}; ${version("git", ["--version"])}`,
-      `iterations: ${iterations} per start/exec figure, ${passRounds} per pass-through figure, ${coldRounds} cold-start rounds (${envMegabytes} MB environment)`,
+      `iterations: ${iterations} per start/exec figure, ${passRounds} per pass-through figure, ${scaleRounds} fresh node(s) for ${pods} pods at once, ${coldRounds} cold-start round(s) of a ${envMegabytes} MB environment`,
     ];
     await writeFile(out, renderResults({ date: new Date(), machine, rows }));
     process.stdout.write(`wrote ${out}\n`);
