@@ -73,7 +73,7 @@ export async function coldStartRows(ctx: ImageCompareContext, rounds: number): P
       await node.stop();
     }
   }
-  const group = `cold start, ${mb(layer.bytes)} in ${layer.paths} store paths`;
+  const group = `cold start vs image pull, ${mb(layer.bytes)} in ${layer.paths} store paths`;
   const pull = summarise(image);
   return [
     { group, what: "image pull (local registry, gzip) + create + start (baseline)", stats: pull },

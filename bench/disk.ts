@@ -29,6 +29,7 @@ export async function diskBytes(dir: string): Promise<number> {
   return bytes;
 }
 
+/** Pushes the environments and both kinds of images, then measures on one fresh node; the figure's rows (MB). */
 export async function diskRows(ctx: ImageCompareContext): Promise<Row[]> {
   const { coreutils } = ctx.fixtures.packages;
   const base: Record<string, StorePath> = { coreutils };
@@ -39,14 +40,14 @@ export async function diskRows(ctx: ImageCompareContext): Promise<Row[]> {
   const envs: string[] = [];
   const single: string[] = [];
   const layered: string[] = [];
+  const push = async (repository: string, layers: CompressedLayer[]): Promise<string> => {
+    await pushImage(ctx.registry.url, repository, "1", { layers, config: { env: ["PATH=/bin"] } });
+    return `${ctx.registry.host}/${repository}:1`;
+  };
   const baseLayer = await compressLayer((await closureLayer(store, Object.values(base))).layer);
   for (const [index, app] of ctx.packages.distinct.entries()) {
     const name = `disk-${index + 1}`;
     envs.push(await ctx.hub.push(name, { ...base, app }));
-    const push = async (repository: string, layers: CompressedLayer[]) => {
-      await pushImage(ctx.registry.url, repository, "1", { layers, config: { env: ["PATH=/bin"] } });
-      return `${ctx.registry.host}/${repository}:1`;
-    };
     const whole = await closureLayer(store, [...Object.values(base), app]);
     single.push(await push(`bench/${name}-single`, [await compressLayer(whole.layer)]));
     const top = await closureLayer(store, [app]);
@@ -66,32 +67,32 @@ export async function diskRows(ctx: ImageCompareContext): Promise<Row[]> {
       for (const ref of refs) await node.containerd.pullPlainHttp(ref);
       return (await diskBytes(node.containerd.root)) - before;
     };
-    const singleBytes = summarise([(await pulled(single)) / 1e6]);
-    const layeredBytes = summarise([(await pulled(layered)) / 1e6]);
-    const floxBytes = summarise([flox / 1e6]);
+    const singleMb = summarise([(await pulled(single)) / 1e6]);
+    const layeredMb = summarise([(await pulled(layered)) / 1e6]);
+    const floxMb = summarise([flox / 1e6]);
     const group = `disk, ${envs.length} environments sharing a base`;
     return [
       {
         group,
         unit: "MB",
         what: "images, one layer each (baseline: a Dockerfile per app)",
-        stats: singleBytes,
+        stats: singleMb,
       },
       {
         group,
         unit: "MB",
         what: "flox: node Nix store",
-        stats: floxBytes,
-        baseline: singleBytes,
+        stats: floxMb,
+        baseline: singleMb,
         target: 1 / 3,
       },
-      { group, unit: "MB", what: "images, shared base image + app layer (baseline)", stats: layeredBytes },
+      { group, unit: "MB", what: "images, shared base image + app layer (baseline)", stats: layeredMb },
       {
         group,
         unit: "MB",
         what: "flox: node Nix store, vs shared-base images",
-        stats: floxBytes,
-        baseline: layeredBytes,
+        stats: floxMb,
+        baseline: layeredMb,
       },
     ];
   } finally {
