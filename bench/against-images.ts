@@ -30,7 +30,7 @@ export async function imageComparisonRows(opts: {
     distinct: opts.diskEnvironments,
     distinctBytes: Math.max(baseBytes / 50, 50_000),
   });
-  const hub = await startBenchHub(join(opts.work, "cli"), `local?root=${opts.fixtures.buildStore.storeRoot}`);
+  const hub = await startBenchHub(join(opts.work, "cli"), opts.fixtures);
   try {
     const registry = await startRegistry();
     try {

@@ -12,7 +12,6 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { closureLayer } from "../demo/closure-image.js";
 import type { StorePath } from "../src/nix/store-path.js";
-import { startFloxNode } from "../test/harness/flox-node.js";
 import type { Fixtures } from "../test/harness/nix-fixtures.js";
 import { compressLayer, pushImage, type Registry } from "../test/harness/registry.js";
 import type { BenchHub } from "./bench-hub.js";
@@ -48,7 +47,7 @@ export async function coldStartRows(ctx: ImageCompareContext, rounds: number): P
   const flox: number[] = [];
   const image: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    const node = await startFloxNode(ctx.hub.nodeOptions(ctx.fixtures));
+    const node = await ctx.hub.startNode();
     try {
       const startFlox = async () => {
         const started = await sleeper(node, env, `cold-flox-${round}`);

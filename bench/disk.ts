@@ -13,7 +13,6 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { closureLayer } from "../demo/closure-image.js";
 import type { StorePath } from "../src/nix/store-path.js";
-import { startFloxNode } from "../test/harness/flox-node.js";
 import { type CompressedLayer, compressLayer, pushImage } from "../test/harness/registry.js";
 import type { ImageCompareContext } from "./cold-start.js";
 import { sleeper } from "./cri-start.js";
@@ -54,7 +53,7 @@ export async function diskRows(ctx: ImageCompareContext): Promise<Row[]> {
     layered.push(await push(`bench/${name}-layered`, [baseLayer, await compressLayer(top.layer)]));
   }
 
-  const node = await startFloxNode(ctx.hub.nodeOptions(ctx.fixtures));
+  const node = await ctx.hub.startNode();
   try {
     const storeBefore = await diskBytes(node.storeRoot);
     for (const [index, env] of envs.entries()) {
