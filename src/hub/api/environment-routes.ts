@@ -59,6 +59,7 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
         const state = await readEnvironmentState(floxmetaRepo(deps.dataDir, env.owner), env.name, {
           ref: `${env.owner}/${env.name}`,
           cache: deps.cache,
+          objects: deps.objects,
         });
         return { ...summary(env, state?.meta), updatedAt: new Date(env.updatedAt).toISOString() };
       }),
@@ -78,6 +79,7 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
         generation,
         ref: env.ref,
         cache: deps.cache,
+        objects: deps.objects,
       });
       return {
         ...summary(env.record, env.state.meta),

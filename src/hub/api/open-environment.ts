@@ -60,7 +60,7 @@ export async function openEnvironment(
     );
   }
   const repo = floxmetaRepo(deps.dataDir, owner);
-  const state = await readEnvironmentState(repo, name, { ref, cache: deps.cache });
+  const state = await readEnvironmentState(repo, name, { ref, cache: deps.cache, objects: deps.objects });
   if (state === undefined && opts.allowMissingBranch !== true)
     throw new ImagelessError("not-found", `environment "${ref}" has no floxmeta branch on this hub`);
   return { caller, role, record, repo, ref, state, owner, name };
