@@ -26,7 +26,8 @@ export interface CliUser {
   ok(args: readonly string[], input?: string): Promise<string>;
 }
 
-export function cliUser(home: string): CliUser {
+/** `cwd`: the directory the CLI runs in (the test process's when absent). */
+export function cliUser(home: string, options: { readonly cwd?: string } = {}): CliUser {
   const runCli = (args: readonly string[], input?: string) =>
     runProgram(CLI(), args, {
       env: {
@@ -34,6 +35,7 @@ export function cliUser(home: string): CliUser {
         HOME: home,
         XDG_CONFIG_HOME: join(home, "config"),
       },
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       input: input ?? "",
     });
   return {
