@@ -8,12 +8,14 @@
  *   - ExecSync in a Flox container vs in a plain one, agent stopped and running;
  *   - one cold start (for scale) and the closure mount vs the store mount (mount-modes.ts);
  *   - N pods of an uncached environment at once vs N runc pods, and downloads per path (many-pods.ts);
- *   - the node agent's memory idle and with M running Flox containers (agent-memory.ts).
+ *   - the node agent's memory idle and with M running Flox containers (agent-memory.ts);
+ *   - cold start of a ~100 MB environment vs pulling an image of the same bytes, and the disk used
+ *     by 10 environments vs 10 images (against-images.ts).
  * Every container is started through cri-start.ts. The environment comes from this project's hub
  * git routes (in this process, public environment), so the live-generation check is answered as the
  * hub answers it.
  *
- *   bench/run [--iterations N] [--pods N] [--containers M] [--out FILE]
+ *   bench/run [--iterations N] [--pods N] [--containers M] [--env-mb MB] [--disk-envs N] [--out FILE]
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFile, writeFile } from "node:fs/promises";
@@ -34,6 +36,7 @@ import { buildFixturePackages } from "../test/harness/nix-fixtures.js";
 import { startAgentProcess } from "../test/harness/node-agent-process.js";
 import { repoRoot } from "../test/harness/repo-root.js";
 import { makeTempDir, removeTree } from "../test/harness/temp.js";
+import { imageComparisonRows } from "./against-images.js";
 import { agentMemory } from "./agent-memory.js";
 import { alternate, sleeper, startOnce } from "./cri-start.js";
 import { manyPods } from "./many-pods.js";
@@ -51,6 +54,17 @@ const containers = Number(option("--containers", "50"));
 /** Figure 5 needs a fresh node per round, so it takes fewer rounds than the other figures. */
 const scaleRounds = Math.min(iterations, 3);
 const out = option("--out", join(repoRoot(), "bench", "RESULTS.md"));
+/** A whole number ≥ 1 given as `name`, or one clear line naming it. */
+function count(name: string, fallback: string): number {
+  const value = option(name, fallback);
+  if (!/^[1-9]\d*$/.test(value))
+    throw new Error(`${name} ${JSON.stringify(value)}: accepted is a whole number ≥ 1`);
+  return Number(value);
+}
+/** Figures 4 and 6: the environment's size (MB) and how many share a base; the smoke test asks for less. */
+const envMegabytes = count("--env-mb", "100");
+const diskEnvironments = count("--disk-envs", "10");
+const coldRounds = Math.min(iterations, 5);
 
 async function execOnce(node: FloxNode, container: string): Promise<number> {
   const started = performance.now();
@@ -182,6 +196,9 @@ async function main(): Promise<void> {
     const scale = { fixtures, gitUrl: `${hub.url}/git`, env: "acme/bench:1" };
     rows.push(...(await manyPods({ ...scale, pods, rounds: scaleRounds })));
     rows.push(...(await agentMemory({ ...scale, containers })));
+    rows.push(
+      ...(await imageComparisonRows({ work, fixtures, rounds: coldRounds, envMegabytes, diskEnvironments })),
+    );
 
     const cpu = cpus();
     const machine = [
@@ -190,7 +207,7 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(" ")}`,
       `node ${process.version}; ${version("containerd", ["--version"])}; ${version(runc, ["--version"])}; ${version("git", ["--version"])}`,
-      `iterations: ${iterations} per start/exec figure, ${passRounds} per pass-through figure, ${scaleRounds} fresh node(s) for ${pods} pods at once`,
+      `iterations: ${iterations} per start/exec figure, ${passRounds} per pass-through figure, ${scaleRounds} fresh node(s) for ${pods} pods at once, ${coldRounds} cold-start round(s) of a ${envMegabytes} MB environment`,
     ];
     await writeFile(out, renderResults({ date: new Date(), machine, rows }));
     process.stdout.write(`wrote ${out}\n`);

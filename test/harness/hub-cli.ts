@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { type FloxNode, startFloxNode } from "./flox-node.js";
+import { type FloxNode, type FloxNodeOptions, startFloxNode } from "./flox-node.js";
 import type { HubProcess } from "./hub.js";
 import type { Fixtures } from "./nix-fixtures.js";
 import { repoRoot } from "./repo-root.js";
@@ -82,14 +82,19 @@ export async function pushEnv(
 /**
  * Starts a node that resolves from the hub's git and substitutes only from the hub's cache, trusting
  * only its key (`imageless hub cache-key`): a start of `owner/name` substitutes `<hub>/cache/<owner>`
- * with the pod's token.
+ * with the pod's token. `options` adds to the node's (e.g. `agent: true`).
  */
-export async function startNodeOnHub(hub: HubProcess, fixtures: Fixtures): Promise<FloxNode> {
+export async function startNodeOnHub(
+  hub: HubProcess,
+  fixtures: Fixtures,
+  options: Omit<FloxNodeOptions, "gitUrl" | "cacheUrl" | "fixtures"> = {},
+): Promise<FloxNode> {
   const { stdout } = await run(CLI(), ["hub", "cache-key", "--data-dir", hub.dataDir]);
   const hubKey = stdout.trim();
   if (!/^[^:\s]+:[A-Za-z0-9+/=]+$/.test(hubKey))
     throw new Error(`hub cache-key printed ${JSON.stringify(hubKey)}`);
   return startFloxNode({
+    ...options,
     gitUrl: `${hub.url}/git`,
     cacheUrl: `${hub.url}/cache`,
     fixtures: { ...fixtures, publicKey: hubKey },
