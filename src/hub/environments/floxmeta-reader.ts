@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ImagelessError } from "../../errors/imageless-error.js";
 import { runGit } from "../../floxhub/git.js";
+import { readBranchFiles } from "../git/git-ref-files.js";
 
 /** The bare repository of `owner` under the hub's data directory. */
 export function floxmetaRepo(dataDir: string, owner: string): string {
@@ -13,6 +14,9 @@ export function floxmetaRepo(dataDir: string, owner: string): string {
  * does not exist.
  */
 export async function readBranchTip(repo: string, name: string): Promise<string | undefined> {
+  // Every API read of an environment asks: from the ref files when readable, no git process.
+  const fromFiles = await readBranchFiles(repo);
+  if (fromFiles !== undefined) return fromFiles.get(name);
   const exists = await stat(join(repo, "HEAD")).then(
     () => true,
     () => false,

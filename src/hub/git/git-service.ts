@@ -9,6 +9,7 @@ import { isErrorKind } from "../../errors/imageless-error.js";
 import type { Logger } from "../../log/logger.js";
 import type { HubServices, Principal } from "../access.js";
 import { DEFAULT_HUB_LIMITS, type HubLimits, tooLarge } from "../hub-limits.js";
+import { type BranchLister, cachedBranchLister } from "./branch-tips-cache.js";
 import { classifyCredentials, decideGitRequest, parseGitTarget } from "./git-access.js";
 import { captureAdvertisement, handleGitHttp } from "./git-http-backend.js";
 import { ensureRepo, gitRoot, listBranches, repoExists } from "./git-repos.js";
@@ -34,6 +35,7 @@ export function registerGitRoutes(
   limits: HubLimits = DEFAULT_HUB_LIMITS,
 ): void {
   const advertisements = advertisementCache();
+  const branchesOf = cachedBranchLister(services.dataDir, Date.now);
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     // Leave the body unread: http-backend reads it (possibly gzip-encoded) from the raw request.
@@ -41,7 +43,8 @@ export function registerGitRoutes(
     scope.route({
       method: ["GET", "POST"],
       url: "/git/*",
-      handler: (request, reply) => serveGitRequest(request, reply, { services, log, limits, advertisements }),
+      handler: (request, reply) =>
+        serveGitRequest(request, reply, { services, log, limits, advertisements, branchesOf }),
     });
   });
 }
@@ -49,7 +52,13 @@ export function registerGitRoutes(
 async function serveGitRequest(
   request: FastifyRequest,
   reply: FastifyReply,
-  ctx: { services: HubServices; log: Logger; limits: HubLimits; advertisements: AdvertisementCache },
+  ctx: {
+    services: HubServices;
+    log: Logger;
+    limits: HubLimits;
+    advertisements: AdvertisementCache;
+    branchesOf: BranchLister;
+  },
 ): Promise<void> {
   const { services, log, limits } = ctx;
   const target = parseGitTarget(request.method, request.raw.url ?? "");
@@ -72,7 +81,7 @@ async function serveGitRequest(
       return refuse(request, reply, 401, error.message);
     }
   }
-  const branches = await listBranches(services.dataDir, target.owner);
+  const branches = await ctx.branchesOf(target.owner);
   const decision = decideGitRequest(target.owner, {
     service: target.service,
     credentials,
@@ -110,7 +119,7 @@ async function serveGitRequest(
         config: decision.config,
       });
       // Kept only if no branch moved while git ran, so an entry always matches its key.
-      const now = await listBranches(services.dataDir, target.owner);
+      const now = await ctx.branchesOf(target.owner);
       if (advertisementKey(target.owner, decision.config, now) === key) ctx.advertisements.set(key, served);
     }
     void reply.code(served.status).headers(Object.fromEntries(served.headers)).send(served.body);
