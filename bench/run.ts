@@ -5,7 +5,8 @@
  *   - warm start (CreateContainer + StartContainer), flox pinned / unpinned vs the runc handler,
  *     with the node agent stopped (in-process Node) and running;
  *   - pass-through runc calls through bin/imageless-runc vs runc itself;
- *   - ExecSync in a Flox container vs in a plain one, agent stopped and running.
+ *   - ExecSync in a Flox container vs in a plain one, agent stopped and running;
+ *   - the hub's lookups (info/refs, API) under load vs a 404 baseline (bench/hub-lookups.ts).
  * The environment comes from this project's hub git routes (in this process, public environment), so
  * the live-generation check is answered as the hub answers it.
  *
@@ -32,6 +33,7 @@ import { startAgentProcess } from "../test/harness/node-agent-process.js";
 import { sandboxConfig } from "../test/harness/pod.js";
 import { repoRoot } from "../test/harness/repo-root.js";
 import { makeTempDir, removeTree } from "../test/harness/temp.js";
+import { hubLookupRows } from "./hub-lookups.js";
 import { type Row, renderResults, summarise } from "./results.js";
 
 function option(name: string, fallback: string): string {
@@ -216,6 +218,10 @@ async function main(): Promise<void> {
         target: 1.25,
       });
     }
+
+    // The hub's live-generation lookups under load (a hub process of its own): 2 s per figure in the
+    // smoke run, 10 s otherwise.
+    rows.push(...(await hubLookupRows({ seconds: iterations <= 1 ? 2 : 10, connections: 16 })));
 
     const cpu = cpus();
     const machine = [

@@ -48,6 +48,13 @@ it("bench/run writes every figure with its ratio against a baseline of the same 
     "pass-through: imageless-runc `state <missing>` (ratio)",
     "pass-through: runc `delete <unmodified>` (baseline)",
     "pass-through: imageless-runc `delete <unmodified>` (ratio)",
+    "hub lookups (16 connections): 404 baseline (the HTTP stack alone)",
+    "hub lookups (16 connections): info/refs with a token (live generation) (ratio)",
+    "hub lookups (16 connections): GET /api/v1/environments/o/n (ratio)",
   ]);
   for (const cells of rows) if (cells[5] !== "") assert.match(cells[5] ?? "", /^\d+\.\d\d$/);
+  // The hub's figures are a rate and a p99 (target column); every answer had the expected status.
+  for (const cells of rows.filter((c) => c[1]?.startsWith("hub lookups"))) {
+    assert.match(cells[6] ?? "", /^\d+\/s, p99 [\d.]+ ms, hub CPU [\d.]+ ms\/request(;|$)/);
+  }
 });
