@@ -111,17 +111,18 @@ async function serveGitRequest(
     // Every container start asks for this (its live-generation check): answered from memory when
     // this view of these exact branch tips was advertised before.
     const key = advertisementKey(target.owner, decision.config, branches);
-    let served = ctx.advertisements.get(key);
-    if (served === undefined) {
-      served = await captureAdvertisement({
-        projectRoot: gitRoot(services.dataDir),
-        pathInfo: target.pathInfo,
-        config: decision.config,
-      });
-      // Kept only if no branch moved while git ran, so an entry always matches its key.
-      const now = await ctx.branchesOf(target.owner);
-      if (advertisementKey(target.owner, decision.config, now) === key) ctx.advertisements.set(key, served);
-    }
+    const served =
+      ctx.advertisements.get(key) ??
+      (await ctx.advertisements.capture(key, async () => {
+        const value = await captureAdvertisement({
+          projectRoot: gitRoot(services.dataDir),
+          pathInfo: target.pathInfo,
+          config: decision.config,
+        });
+        // Kept only if no branch moved while git ran, so an entry always matches its key.
+        const now = await ctx.branchesOf(target.owner);
+        return { value, keep: advertisementKey(target.owner, decision.config, now) === key };
+      }));
     void reply.code(served.status).headers(Object.fromEntries(served.headers)).send(served.body);
     return;
   }
@@ -178,12 +179,17 @@ type Advertisement = Awaited<ReturnType<typeof captureAdvertisement>>;
 
 interface AdvertisementCache {
   get(key: string): Advertisement | undefined;
-  set(key: string, value: Advertisement): void;
+  /**
+   * Runs `work` for `key`, or joins the run already under way for it: the starts of a whole cluster
+   * asking at once after a push spawn one git process, not one each. Its value is kept when `keep`.
+   */
+  capture(key: string, work: () => Promise<{ value: Advertisement; keep: boolean }>): Promise<Advertisement>;
 }
 
 /** Advertisements by key, the least recently used dropped past a bound (each is a few hundred bytes). */
 function advertisementCache(limit = 4096): AdvertisementCache {
   const entries = new Map<string, Advertisement>();
+  const running = new Map<string, Promise<Advertisement>>();
   return {
     get(key) {
       const value = entries.get(key);
@@ -193,9 +199,20 @@ function advertisementCache(limit = 4096): AdvertisementCache {
       }
       return value;
     },
-    set(key, value) {
-      entries.set(key, value);
-      if (entries.size > limit) entries.delete(entries.keys().next().value ?? "");
+    capture(key, work) {
+      const joined = running.get(key);
+      if (joined !== undefined) return joined;
+      const run = work()
+        .then(({ value, keep }) => {
+          if (keep) {
+            entries.set(key, value);
+            if (entries.size > limit) entries.delete(entries.keys().next().value ?? "");
+          }
+          return value;
+        })
+        .finally(() => running.delete(key));
+      running.set(key, run);
+      return run;
     },
   };
 }
