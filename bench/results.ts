@@ -10,16 +10,23 @@ export interface Stats {
   readonly max: number;
 }
 
+/** What a row's samples count: milliseconds (the default), megabytes (10^6 bytes) or a plain number. */
+export type Unit = "ms" | "MB" | "count";
+
 /** One line of the results: a figure, and the baseline its ratio is against (measured in the same run). */
 export interface Row {
   readonly group: string;
   readonly what: string;
   readonly stats: Stats;
+  /** The unit of `stats` (and of `limit`); `ms` when absent. */
+  readonly unit?: Unit;
   readonly baseline?: Stats;
   /** The ratio this figure should stay under. */
   readonly target?: number;
-  /** What goes in the target column instead, for a figure judged by other measures (e.g. a rate). */
-  readonly verdict?: string;
+  /** An absolute bound the median should stay under, in the row's unit (memory, downloads per path). */
+  readonly limit?: number;
+  /** What the target column says instead, for a figure judged by other measures (a rate and a p99). */
+  readonly targetText?: string;
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -42,7 +49,20 @@ export function summarise(samples: readonly number[]): Stats {
   };
 }
 
-const ms = (value: number): string => `${value.toFixed(value < 10 ? 1 : 0)} ms`;
+function formatted(value: number, unit: Unit): string {
+  if (unit === "count") return Number.isInteger(value) ? String(value) : value.toFixed(1);
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${unit}`;
+}
+
+/** The target column: the ratio against the baseline, or the absolute limit, and whether it was met. */
+function verdict(row: Row): string {
+  const median = row.stats.median;
+  if (row.targetText !== undefined) return row.targetText;
+  if (row.limit !== undefined)
+    return `≤ ${formatted(row.limit, row.unit ?? "ms")} ${median <= row.limit ? "met" : "missed"}`;
+  if (row.target === undefined || row.baseline === undefined) return "";
+  return `≤ ${row.target.toFixed(2)} ${median / row.baseline.median <= row.target ? "met" : "missed"}`;
+}
 
 /** The whole RESULTS.md. */
 export function renderResults(run: { date: Date; machine: readonly string[]; rows: readonly Row[] }): string {
@@ -59,16 +79,10 @@ export function renderResults(run: { date: Date; machine: readonly string[]; row
   ];
   for (const row of run.rows) {
     const s = row.stats;
+    const f = (value: number): string => formatted(value, row.unit ?? "ms");
     const ratio = row.baseline === undefined ? "" : (s.median / row.baseline.median).toFixed(2);
-    const met =
-      row.verdict !== undefined
-        ? row.verdict
-        : row.target === undefined || row.baseline === undefined
-          ? ""
-          : `≤ ${row.target.toFixed(2)} ${s.median / row.baseline.median <= row.target ? "met" : "missed"}`;
-    lines.push(
-      `| ${row.group} | ${row.what} | ${ms(s.median)} | ${ms(s.p25)}–${ms(s.p75)} (${ms(s.min)}–${ms(s.max)}) | ${ratio} | ${met} |`,
-    );
+    const spread = s.n === 1 ? "" : `${f(s.p25)}–${f(s.p75)} (${f(s.min)}–${f(s.max)})`;
+    lines.push(`| ${row.group} | ${row.what} | ${f(s.median)} | ${spread} | ${ratio} | ${verdict(row)} |`);
   }
   return `${lines.join("\n")}\n`;
 }

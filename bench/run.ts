@@ -6,11 +6,15 @@
  *     with the node agent stopped (in-process Node) and running;
  *   - pass-through runc calls through bin/imageless-runc vs runc itself;
  *   - ExecSync in a Flox container vs in a plain one, agent stopped and running;
- *   - the hub's lookups (info/refs, API) under load vs a 404 baseline (bench/hub-lookups.ts).
- * The environment comes from this project's hub git routes (in this process, public environment), so
- * the live-generation check is answered as the hub answers it.
+ *   - one cold start (for scale) and the closure mount vs the store mount (mount-modes.ts);
+ *   - N pods of an uncached environment at once vs N runc pods, and downloads per path (many-pods.ts);
+ *   - the node agent's memory idle and with M running Flox containers (agent-memory.ts);
+ *   - the hub's lookups (info/refs, API) under load vs a 404 baseline (hub-lookups.ts).
+ * Every container is started through cri-start.ts. The environment comes from this project's hub
+ * git routes (in this process, public environment), so the live-generation check is answered as the
+ * hub answers it.
  *
- *   bench/run [--iterations N] [--out FILE]
+ *   bench/run [--iterations N] [--pods N] [--containers M] [--out FILE]
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -19,9 +23,8 @@ import { join } from "node:path";
 import { registerGitRoutes } from "../src/hub/git/git-service.js";
 import { nullLogger } from "../src/log/logger.js";
 import { helloGeneration } from "../test/harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../test/harness/flox-node.js";
+import { type FloxNode, startFloxNode } from "../test/harness/flox-node.js";
 import { writeFloxmeta } from "../test/harness/floxmeta-fixture.js";
-import { BUSYBOX_IMAGE_REF } from "../test/harness/images.js";
 import {
   InMemoryHubAccess,
   inMemoryServices,
@@ -30,10 +33,13 @@ import {
 } from "../test/harness/in-memory-hub.js";
 import { buildFixturePackages } from "../test/harness/nix-fixtures.js";
 import { startAgentProcess } from "../test/harness/node-agent-process.js";
-import { sandboxConfig } from "../test/harness/pod.js";
 import { repoRoot } from "../test/harness/repo-root.js";
 import { makeTempDir, removeTree } from "../test/harness/temp.js";
+import { agentMemory } from "./agent-memory.js";
+import { alternate, sleeper, startOnce } from "./cri-start.js";
 import { hubLookupRows } from "./hub-lookups.js";
+import { manyPods } from "./many-pods.js";
+import { mountModes } from "./mount-modes.js";
 import { type Row, renderResults, summarise } from "./results.js";
 
 function option(name: string, fallback: string): string {
@@ -41,53 +47,12 @@ function option(name: string, fallback: string): string {
   return at >= 0 ? (process.argv[at + 1] ?? fallback) : fallback;
 }
 const iterations = Number(option("--iterations", "15"));
+/** Figure 5's pods started at once, and figure 7's running containers (the smoke test passes fewer). */
+const pods = Number(option("--pods", "20"));
+const containers = Number(option("--containers", "50"));
+/** Figure 5 needs a fresh node per round, so it takes fewer rounds than the other figures. */
+const scaleRounds = Math.min(iterations, 3);
 const out = option("--out", join(repoRoot(), "bench", "RESULTS.md"));
-
-/** CreateContainer + StartContainer of a sleeping container in a fresh pod, in ms. */
-/** Times CreateContainer+StartContainer of one sleeper (the warm-start figure) and removes its pod. */
-async function startOnce(node: FloxNode, env: string | undefined, name: string): Promise<number> {
-  const started = await sleeper(node, env, name);
-  await started.remove();
-  return started.startMs;
-}
-
-/**
- * A running sleeper: its own pod (the runc handler without an environment, else the flox one), its
- * container, how long CreateContainer+StartContainer took, and a cleanup. A failed start removes the pod.
- */
-async function sleeper(node: FloxNode, env: string | undefined, name: string) {
-  const config = sandboxConfig({
-    name,
-    logDir: node.logDir,
-    annotations: env === undefined ? {} : { "flox.dev/environment": env },
-  });
-  const podId = await node.cri.runPodSandbox({
-    config,
-    runtimeHandler: env === undefined ? "runc" : FLOX_HANDLER,
-  });
-  const remove = async (): Promise<void> => {
-    await node.cri.stopPodSandbox(podId);
-    await node.cri.removePodSandbox(podId);
-  };
-  try {
-    const started = performance.now();
-    const id = await node.cri.createContainer({
-      podSandboxId: podId,
-      sandboxConfig: config,
-      config: {
-        metadata: { name: "app", attempt: 0 },
-        image: { image: env === undefined ? BUSYBOX_IMAGE_REF : EMPTY_IMAGE_REF },
-        command: ["sleep", "600"],
-        logPath: "app/0.log",
-      },
-    });
-    await node.cri.startContainer(id);
-    return { id, startMs: performance.now() - started, remove };
-  } catch (error) {
-    await remove();
-    throw error;
-  }
-}
 
 async function execOnce(node: FloxNode, container: string): Promise<number> {
   const started = performance.now();
@@ -95,18 +60,6 @@ async function execOnce(node: FloxNode, container: string): Promise<number> {
   if (result.exitCode !== 0)
     throw new Error(`exec sh -c : exited ${result.exitCode}: ${result.stderr.toString()}`);
   return performance.now() - started;
-}
-
-/** Runs each measurement once per round, in turn, and returns every sample by label. */
-async function alternate(
-  rounds: number,
-  steps: readonly (readonly [string, () => Promise<number>])[],
-): Promise<Map<string, number[]>> {
-  const samples = new Map<string, number[]>(steps.map(([label]) => [label, []]));
-  for (let i = 0; i < rounds; i++) {
-    for (const [label, step] of steps) samples.get(label)?.push(await step());
-  }
-  return samples;
 }
 
 function spawnMs(program: string, args: readonly string[], env: NodeJS.ProcessEnv): number {
@@ -140,8 +93,8 @@ async function main(): Promise<void> {
     hub = await startTestHub((app) => registerGitRoutes(app, inMemoryServices(dataDir, access), nullLogger));
     node = await startFloxNode({ gitUrl: `${hub.url}/git`, fixtures });
     const flox = node;
-    // Cold start once, so every measured start is the steady state (environment on the node).
-    await startOnce(flox, "acme/bench:1", "cold");
+    // Cold start once (a row, for scale), so every measured start is the steady state.
+    const coldMs = await startOnce(flox, "acme/bench:1", "cold");
 
     let n = 0;
     const starts = () =>
@@ -169,6 +122,13 @@ async function main(): Promise<void> {
       const s = await alternate(iterations, starts());
       const base = summarise(s.get("runc") ?? []);
       rows.push({ group: "warm start", what: `runc handler (baseline, ${phase})`, stats: base });
+      if (phase === "agent stopped")
+        rows.push({
+          group: "cold start",
+          what: "flox, first start on the node, agent stopped",
+          stats: summarise([coldMs]),
+          baseline: base,
+        });
       rows.push({
         group: "warm start",
         what: `flox pinned, ${phase}`,
@@ -193,6 +153,8 @@ async function main(): Promise<void> {
         baseline: plain,
         target: 1.1,
       });
+      if (phase === "agent running")
+        rows.push(...(await mountModes({ node: flox, env: "acme/bench:1", iterations, phase })));
     }
 
     const runc = version("sh", ["-c", "command -v runc"]);
@@ -219,6 +181,10 @@ async function main(): Promise<void> {
       });
     }
 
+    const scale = { fixtures, gitUrl: `${hub.url}/git`, env: "acme/bench:1" };
+    rows.push(...(await manyPods({ ...scale, pods, rounds: scaleRounds })));
+    rows.push(...(await agentMemory({ ...scale, containers })));
+
     // The hub's live-generation lookups under load (a hub process of its own): 2 s per figure in the
     // smoke run, 10 s otherwise.
     rows.push(...(await hubLookupRows({ seconds: iterations <= 1 ? 2 : 10, connections: 16 })));
@@ -230,7 +196,7 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(" ")}`,
       `node ${process.version}; ${version("containerd", ["--version"])}; ${version(runc, ["--version"])}; ${version("git", ["--version"])}`,
-      `iterations: ${iterations} per start/exec figure, ${passRounds} per pass-through figure`,
+      `iterations: ${iterations} per start/exec figure, ${passRounds} per pass-through figure, ${scaleRounds} fresh node(s) for ${pods} pods at once`,
     ];
     await writeFile(out, renderResults({ date: new Date(), machine, rows }));
     process.stdout.write(`wrote ${out}\n`);

@@ -1,6 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { StorePath } from "../src/nix/store-path.js";
 import { DEMO_DIR } from "../src/pod-runner/demo-paths.js";
 import { repoRoot } from "../test/harness/repo-root.js";
 import { runProgram } from "../test/harness/run-program.js";
@@ -15,20 +13,6 @@ export async function imageless(args: readonly string[]): Promise<string> {
   });
   if (run.code !== 0) throw new Error(`imageless ${args.join(" ")} exited ${run.code}: ${run.stderr.trim()}`);
   return run.stdout;
-}
-
-/** A Flox environment directory installing store paths, as `flox install` of store paths writes it. */
-export async function writeEnvironment(dir: string, packages: Record<string, StorePath>): Promise<void> {
-  await mkdir(join(dir, ".flox", "env"), { recursive: true });
-  const toml = [
-    "version = 1",
-    "[install]",
-    ...Object.entries(packages).map(([id, path]) => `${id}.store-path = "${path}"`),
-    "[options]",
-    'systems = ["x86_64-linux"]',
-    "",
-  ].join("\n");
-  await writeFile(join(dir, ".flox", "env", "manifest.toml"), toml);
 }
 
 /** `imageless pod run FILE --json`: the pod's start time. */

@@ -16,10 +16,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DEMO_DIR } from "../src/pod-runner/demo-paths.js";
 import { type Containerd, isAlive } from "../test/harness/containerd.js";
 import { type HubProcess, startHubProcess } from "../test/harness/hub.js";
+import { writeStorePathEnv } from "../test/harness/store-path-env.js";
 import { mountsUnder, removeTree } from "../test/harness/temp.js";
 import { buildDemoPackages } from "./build-packages.js";
 import { imageStart } from "./closure-image.js";
-import { imageless, podRun, push, writeEnvironment } from "./demo-cli.js";
+import { imageless, podRun, push } from "./demo-cli.js";
 import { startNode } from "./demo-node.js";
 import { cleanUp, type DemoState, killStragglers, readState, saveState, stopRunning } from "./demo-state.js";
 import { say, step } from "./output.js";
@@ -122,9 +123,9 @@ async function run(): Promise<void> {
     await step(
       "pushing demo/redis and demo/quotes (generation 1) with their packages to the hub",
       async () => {
-        await writeEnvironment(join(envs, "redis"), { redis: packages.redis, tools: packages.tools });
+        await writeStorePathEnv(join(envs, "redis"), { redis: packages.redis, tools: packages.tools });
         await push(join(envs, "redis"), "demo/redis", packages);
-        await writeEnvironment(join(envs, "quotes"), { quotes: packages.quotes1, tools: packages.tools });
+        await writeStorePathEnv(join(envs, "quotes"), { quotes: packages.quotes1, tools: packages.tools });
         await push(join(envs, "quotes"), "demo/quotes", packages);
       },
     );
@@ -159,7 +160,7 @@ async function run(): Promise<void> {
     times.push(["  … then a plain runc pod start", `${image.startMs} ms`]);
 
     await step("update without an image: demo/quotes generation 2 installs quotes 2.0", async () => {
-      await writeEnvironment(join(envs, "quotes"), { quotes: packages.quotes2, tools: packages.tools });
+      await writeStorePathEnv(join(envs, "quotes"), { quotes: packages.quotes2, tools: packages.tools });
       await push(join(envs, "quotes"), "demo/quotes", packages);
     });
     const updateMs = await step("restarting the quotes pod: it runs the live generation", async () => {

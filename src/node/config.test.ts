@@ -3,8 +3,6 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import fc from "fast-check";
-import { stringify } from "smol-toml";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { configPathFromEnv, DEFAULT_CONFIG_PATH, loadNodeConfig, parseNodeConfig } from "./config.js";
 
@@ -22,6 +20,7 @@ function rejects(text: string, message: string, opts: { strict?: boolean } = {})
   );
 }
 
+// Arbitrary text and TOML are fuzzed with the other inputs in test/integration/bad-input-fuzz.test.ts.
 describe("parseNodeConfig()", () => {
   it("applies every default of SPEC §7 to an empty file", () => {
     const { config, warnings } = parseNodeConfig("", SOURCE);
@@ -233,58 +232,6 @@ endpoint = "https://telemetry.example/v1/events"
     const { config, warnings } = parseNodeConfig('[runtime]\n__proto__ = { mount = "closure" }\n', SOURCE);
     assert.equal(config.runtime.mount, "store");
     assert.equal(warnings.length, 1);
-  });
-
-  it("throws only ImagelessError for arbitrary text", () => {
-    fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 200 }), (text) => {
-        try {
-          parseNodeConfig(text, SOURCE);
-        } catch (error) {
-          return error instanceof ImagelessError;
-        }
-        return true;
-      }),
-      { numRuns: 500 },
-    );
-  });
-
-  it("throws only ImagelessError for arbitrary TOML in the known tables", () => {
-    const keys = [
-      "url",
-      "git-url",
-      "token-file",
-      "cache-url",
-      "offline-grace",
-      "store-root",
-      "substituters",
-      "mount",
-      "runc",
-    ];
-    const value = fc.oneof(
-      fc.string(),
-      fc.integer(),
-      fc.boolean(),
-      fc.double({ noNaN: true, noDefaultInfinity: true }),
-      fc.array(fc.oneof(fc.string(), fc.integer())),
-      fc.constantFrom("24h", "/abs", "https://x", "https://x/cache", "store", "closure"),
-    );
-    const table = fc.dictionary(fc.oneof(fc.constantFrom(...keys), fc.string()), value, { maxKeys: 4 });
-    const doc = fc.dictionary(
-      fc.constantFrom("floxhub", "nix", "runtime", "gc", "telemetry", "other"),
-      table,
-    );
-    fc.assert(
-      fc.property(doc, (input) => {
-        try {
-          const { config } = parseNodeConfig(stringify(input), SOURCE);
-          return Object.isFrozen(config);
-        } catch (error) {
-          return error instanceof ImagelessError;
-        }
-      }),
-      { numRuns: 500 },
-    );
   });
 });
 

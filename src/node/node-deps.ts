@@ -14,10 +14,16 @@ import { realisePaths } from "../nix/realise.js";
 import { ensureStoreReady } from "../nix/store-init.js";
 import { isStorePath, type StorePath } from "../nix/store-path.js";
 import type { NodeConfig } from "./config.js";
-import { statePaths } from "./container-state.js";
+import { claimContainer, saveContainerRecord, statePaths } from "./container-state.js";
+import { prepareEnvCache } from "./env-cache-dir.js";
 import { resolveWithGrace } from "./offline-grace.js";
 import { profileCache } from "./profile-cache.js";
+import { profileFacts } from "./profile-facts.js";
+import { readPropagatedBuildInputs } from "./propagated-inputs.js";
+import { dropContainerState } from "./release.js";
+import { locateBash } from "./shell.js";
 import type { StartDeps } from "./start.js";
+import { prepareStoreMount } from "./store-mount.js";
 import { nixSystem } from "./system.js";
 import { readToken } from "./token.js";
 
@@ -60,15 +66,38 @@ export function tokenScope(cacheUrl: string): string[] {
 
 /**
  * Wires the start pipeline to the real edges: the token (expiry checked), git with offline grace
- * (SPEC §3), nix and the node's state directory.
+ * (SPEC §3), nix, the node store (read for facts, a bash, propagated inputs, the closure skeleton) and
+ * the node's state directory (claim, GC roots, record, env cache, overlay; dropped on a failed start).
  */
 export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
+  const { stateDir } = config.runtime;
+  const { storeRoot } = config.nix;
   const store = nodeStore(config);
   const gitBase = deriveGitBaseUrl(config.floxhub.url, config.floxhub.gitUrl || undefined);
-  const cacheDir = statePaths(config.runtime.stateDir, "").floxmetaCache;
-  const profiles = profileCache(config.runtime.stateDir, config.nix.storeRoot);
+  const cacheDir = statePaths(stateDir, "").floxmetaCache;
+  const profiles = profileCache(stateDir, storeRoot);
   // Lives as long as these deps: one start in the wrapper, every start of the agent.
   const session = createResolveSession();
+  // The run-time closure of store paths, for the profile's facts, a bash, and a closure-only /nix.
+  const closure = (paths: readonly StorePath[]) =>
+    cachedClosure(paths, stateDir, async () => {
+      await ensureStoreReady(store);
+      return queryClosure(paths, store);
+    });
+  const realise: StartDeps["realise"] = async (paths, forEnv, onProgress) => {
+    await ensureStoreReady(store);
+    const substituters =
+      forEnv === undefined
+        ? store.substituters
+        : substitutersFor(forEnv.owner, {
+            cacheUrl: config.floxhub.cacheUrl,
+            substituters: store.substituters,
+          });
+    const scoped = { ...store, substituters };
+    return withNetrc(tokenScope(config.floxhub.cacheUrl), forEnv?.token, (netrcFile) =>
+      realisePaths(paths, netrcFile === undefined ? scoped : { ...scoped, netrcFile }, onProgress),
+    );
+  };
   return {
     config,
     log,
@@ -80,7 +109,7 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
         token,
         () => resolveEnvironment(ref, { gitBase, cacheDir, log, session, ...(token ? { token } : {}) }),
         {
-          stateDir: config.runtime.stateDir,
+          stateDir,
           cacheDir,
           graceMs: config.floxhub.offlineGraceMs,
           log,
@@ -90,30 +119,21 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
     // A pod's token also opens the hub's binary cache for its private environments (SPEC §2: every hub
     // request made for the container), through a netrc that exists only while Nix runs and names the
     // hub cache's host only: no other substituter ever sees it.
-    realise: async (paths, forEnv, onProgress) => {
-      await ensureStoreReady(store);
-      const substituters =
-        forEnv === undefined
-          ? store.substituters
-          : substitutersFor(forEnv.owner, {
-              cacheUrl: config.floxhub.cacheUrl,
-              substituters: store.substituters,
-            });
-      const scoped = { ...store, substituters };
-      return withNetrc(tokenScope(config.floxhub.cacheUrl), forEnv?.token, (netrcFile) =>
-        realisePaths(paths, netrcFile === undefined ? scoped : { ...scoped, netrcFile }, onProgress),
-      );
-    },
+    realise,
     buildProfile: (links, name, extraFiles) => buildProfile({ name, packages: links, extraFiles }, store),
-    closure: (paths) =>
-      cachedClosure(paths, config.runtime.stateDir, async () => {
-        await ensureStoreReady(store);
-        return queryClosure(paths, store);
-      }),
-    addGcRoot: (path, link) => addGcRoot(path, link, store),
     cachedProfile: (key) => profiles.lookup(key),
     rememberProfile: (key, path) => profiles.remember(key, path),
+    propagatedInputs: (paths) => readPropagatedBuildInputs(paths, storeRoot),
+    claim: (containerId) => claimContainer(stateDir, containerId),
+    addGcRoot: (path, link) => addGcRoot(path, link, store),
     removeGcRoot,
+    profileFacts: (profile) => profileFacts(profile, { stateDir, storeRoot, closure }),
+    locateBash: (outputs, profile, why) =>
+      locateBash(outputs, profile, why, { storeRoot, configShell: config.runtime.shell, closure, realise }),
+    prepareEnvCache,
+    prepareStoreMount: (input) => prepareStoreMount({ ...input, stateDir, storeRoot, closure }),
+    saveRecord: (record) => saveContainerRecord(stateDir, record),
+    dropState: (containerId) => dropContainerState(containerId, { stateDir, log, removeGcRoot }),
     now: () => Date.now(),
   };
 }

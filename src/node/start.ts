@@ -5,7 +5,6 @@ import {
   type ActivationFile,
   activationFiles,
   hasHook,
-  shellArgs,
   varsNeedingShell,
 } from "../environment/hook-script.js";
 import {
@@ -24,10 +23,8 @@ import type { EnvironmentRef } from "../names/environment-names.js";
 import { formatEnvironmentRef } from "../names/environment-names.js";
 import type { RealiseProgress } from "../nix/realise.js";
 import type { StorePath } from "../nix/store-path.js";
-import { activateProcess } from "../oci/modifiers/activate-process.js";
-import { ACTIVATION_RECORD, ENV_CACHE_MOUNT_POINT, mountEnvCache } from "../oci/modifiers/env-cache.js";
-import { addAnnotations } from "../oci/modifiers/record-resolution.js";
-import { applyModifiers, type OciSpec, type SpecModifier } from "../oci/spec.js";
+import { ACTIVATION_RECORD, ENV_CACHE_MOUNT_POINT } from "../oci/modifiers/env-cache.js";
+import { applyModifiers, type OciSpec } from "../oci/spec.js";
 import { Annotation } from "../pod/annotations.js";
 import {
   type ActivateMode,
@@ -37,23 +34,21 @@ import {
 } from "../pod/policy.js";
 import { locateDefaults } from "./activation-defaults.js";
 import type { NodeConfig } from "./config.js";
-import {
-  type ActivationShell,
-  type ContainerRecord,
-  claimContainer,
-  saveContainerRecord,
-  statePaths,
-} from "./container-state.js";
-import { prepareEnvCache } from "./env-cache-dir.js";
+import { type ActivationShell, type ContainerRecord, statePaths } from "./container-state.js";
 import { profileKey } from "./profile-cache.js";
-import { profileFacts } from "./profile-facts.js";
-import { readPropagatedBuildInputs } from "./propagated-inputs.js";
-import { dropContainerState } from "./release.js";
-import { locateBash } from "./shell.js";
-import { storeMount, storePathOf } from "./store-mount.js";
+import type { ProfileFacts } from "./profile-facts.js";
+import type { LocatedBash } from "./shell.js";
+import { specEdits } from "./spec-edits.js";
+import { type PreparedStoreMount, storePathOf } from "./store-mount.js";
 
-/** The edges the start pipeline touches, passed in so the same code runs in the wrapper or an agent. */
+/**
+ * Every edge the start pipeline touches — hub, Nix, the node's state directory and store — passed in
+ * so the same code runs in the wrapper or the agent, and in tests with in-memory edges.
+ * {@link prepareContainer} does no IO of its own: each file, process or request is one of these.
+ * `src/node/node-deps.ts` wires the real ones.
+ */
 export interface StartDeps {
+  /** Read as data only (paths, modes, URLs); the pipeline never reads files it names itself. */
   readonly config: NodeConfig;
   readonly log: Logger;
   /** Nix system of this node, e.g. `x86_64-linux`. */
@@ -81,10 +76,48 @@ export interface StartDeps {
    */
   readonly cachedProfile: (key: string) => Promise<StorePath | undefined>;
   readonly rememberProfile: (key: string, path: StorePath) => Promise<void>;
-  /** The run-time closure of store paths (searched for a bash when a hook needs one). */
-  readonly closure: (paths: readonly StorePath[]) => Promise<readonly StorePath[]>;
+  /**
+   * Dev mode: `nix-support/propagated-build-inputs` of `paths` and, recursively, of every path they
+   * name, read from the node store (path → the paths its file lists; see `propagatedLinks`).
+   */
+  readonly propagatedInputs: (paths: readonly StorePath[]) => Promise<Map<string, string[]>>;
+  /**
+   * Marks the container as being created by this process (`statePaths(…).claim`), before its first
+   * GC root: a create killed later is found by its claim and swept. The caller releases it.
+   */
+  readonly claim: (containerId: string) => Promise<void>;
   readonly addGcRoot: (path: StorePath, link: string) => Promise<void>;
+  /** For the caller's sweep of abandoned creates (create.ts); the pipeline itself uses `dropState`. */
   readonly removeGcRoot: (link: string) => Promise<void>;
+  /** What activation needs to know about a built profile (its dev layout, CA bundle, locales). */
+  readonly profileFacts: (profile: StorePath) => Promise<ProfileFacts>;
+  /**
+   * The bash that runs the activation script: a package output's, else one in `profile`'s closure,
+   * else `[runtime] shell` (realised). Throws the line naming `why` when there is none.
+   */
+  readonly locateBash: (
+    outputs: readonly StorePath[],
+    profile: StorePath,
+    why: string,
+  ) => Promise<LocatedBash>;
+  /** Creates `$FLOX_ENV_CACHE` on the node (`dir`), owned by the process's user; `pip.ini` when asked. */
+  readonly prepareEnvCache: (
+    dir: string,
+    process: NonNullable<OciSpec["process"]>,
+    options: { readonly pipConfig: boolean },
+  ) => Promise<void>;
+  /** Makes what the container's `/nix` needs on the node: overlay layers, a closure skeleton. */
+  readonly prepareStoreMount: (input: {
+    readonly containerId: string;
+    readonly mode: NodeConfig["runtime"]["mount"];
+    readonly nixMutable: boolean;
+    /** The store paths the container runs: the profile, and a bash from the config if one is used. */
+    readonly roots: readonly StorePath[];
+  }) => Promise<PreparedStoreMount>;
+  /** Writes the record exec and delete read back. */
+  readonly saveRecord: (record: ContainerRecord) => Promise<void>;
+  /** Removes every piece of node state the container may have: GC roots, record, claim, directories. */
+  readonly dropState: (containerId: string) => Promise<void>;
   readonly now: () => number;
 }
 
@@ -117,7 +150,9 @@ export interface StartStats {
 
 /**
  * The start of one container (SPEC §4–§6), top to bottom: policy → token → resolve → realise →
- * build → activation → spec edits. Returns the spec runc must run; the caller writes it.
+ * build → claim + GC root → profile facts → activation → bash → env cache → `/nix` → spec edits
+ * ({@link specEdits}, pure) → record. Returns the spec runc must run; the caller writes it. Every
+ * file, process and request goes through `deps`; a failure after the claim drops what was made.
  *
  * @throws {ImagelessError} with the line the user sees in `kubectl describe pod`.
  */
@@ -173,18 +208,14 @@ export async function prepareContainer(
   const paths = statePaths(deps.config.runtime.stateDir, containerId);
   // From the first GC root on, a failed start must not leave state behind that nothing releases; a
   // killed one is found by its claim (released by the caller once the spec is written) and swept.
-  await claimContainer(deps.config.runtime.stateDir, containerId);
+  await deps.claim(containerId);
   try {
     await deps.addGcRoot(storePath, paths.gcRoot);
     // Remembered only once a root holds it: until then the collector could take it.
     if (cached === undefined) await deps.rememberProfile(key, storePath);
     const builtAt = deps.now();
 
-    const facts = await profileFacts(storePath, {
-      stateDir: deps.config.runtime.stateDir,
-      storeRoot: deps.config.nix.storeRoot,
-      closure: deps.closure,
-    });
+    const facts = await deps.profileFacts(storePath);
     const devLayout = facts.devLayout;
     const defaults = await activationDefaults(facts.defaults, deps, paths);
     const activation = activationInput(policy, manifest, storePath, resolved, deps.config, {
@@ -202,38 +233,30 @@ export async function prepareContainer(
       needsShell && ACTIVATE_SCRIPT in files
         ? await activationShell(storePath, packages, why, { deps, shellGcRoot: paths.shellGcRoot })
         : undefined;
-    await prepareEnvCache(paths.envCache, ociProcess, {
+    await deps.prepareEnvCache(paths.envCache, ociProcess, {
       pipConfig: policy.mode === "dev" && devLayout.pip3 === true,
     });
     const containerWarnings = unsupportedServicesWarning(manifest, deps.log, containerId);
     const shellPath = shell === undefined ? undefined : storePathOf(shell.bash);
-    const nixMount = await storeMount({
+    const nixMount = await deps.prepareStoreMount({
       containerId,
       mode: deps.config.runtime.mount,
       nixMutable: policy.nixMutable,
+      roots: shellPath === undefined ? [storePath] : [storePath, shellPath],
+    });
+    const edits = specEdits({
+      containerId,
       stateDir: deps.config.runtime.stateDir,
       storeRoot: deps.config.nix.storeRoot,
-      roots: shellPath === undefined ? [storePath] : [storePath, shellPath],
-      closure: deps.closure,
+      storeMount: nixMount,
+      nixMutable: policy.nixMutable,
+      envCache: paths.envCache,
+      env,
+      args: ociProcess.args ?? [],
+      ...(shell === undefined ? {} : { shell }),
+      generation: resolved.generation,
+      storePath,
     });
-
-    const modifiers: SpecModifier[] = [
-      nixMount,
-      mountEnvCache(paths.envCache),
-      activateProcess(
-        env,
-        shell === undefined
-          ? undefined
-          : shellArgs(shell.bash, shell.script, ociProcess.args ?? [], {
-              phase: "start",
-              record: shell.record ?? ACTIVATION_RECORD,
-            }),
-      ),
-      addAnnotations({
-        [Annotation.resolvedGeneration]: String(resolved.generation),
-        [Annotation.resolvedStorePath]: storePath,
-      }),
-    ];
     const record: ContainerRecord = {
       version: 1,
       containerId,
@@ -247,7 +270,7 @@ export async function prepareContainer(
       nixMutable: policy.nixMutable,
       createdAt: new Date(started).toISOString(),
     };
-    await saveContainerRecord(deps.config.runtime.stateDir, record);
+    await deps.saveRecord(record);
     const stats: StartStats = {
       live: resolved.live,
       cacheHit: substituted.length === 0,
@@ -269,15 +292,13 @@ export async function prepareContainer(
       shell: shell?.bash,
       ...stats,
     });
-    return { kind: "flox", spec: applyModifiers(spec, modifiers), record, policy, stats, containerWarnings };
+    return { kind: "flox", spec: applyModifiers(spec, edits), record, policy, stats, containerWarnings };
   } catch (error) {
-    await dropContainerState(containerId, {
-      stateDir: deps.config.runtime.stateDir,
-      log: deps.log,
-      removeGcRoot: deps.removeGcRoot,
-    }).catch((cleanup: unknown) =>
-      deps.log.warn("start.cleanup-failed", { container: containerId, error: String(cleanup) }),
-    );
+    await deps
+      .dropState(containerId)
+      .catch((cleanup: unknown) =>
+        deps.log.warn("start.cleanup-failed", { container: containerId, error: String(cleanup) }),
+      );
     throw error;
   }
 }
@@ -309,16 +330,16 @@ async function devPropagated(
   packages: readonly SelectedPackage[],
   deps: StartDeps,
 ): Promise<ProfileLink[]> {
-  const propagated = await readPropagatedBuildInputs(
-    links.flatMap((link) => link.paths),
-    deps.config.nix.storeRoot,
-  );
+  const propagated = await deps.propagatedInputs(links.flatMap((link) => link.paths));
   // Flox's counter has already numbered lockfile v1's other outputs; continue after them.
   const counted = packages.reduce((n, pkg) => n + Object.keys(pkg.outputPriorities ?? {}).length, 0);
   return propagatedLinks(links, propagated, counted);
 }
 
-/** The envrc defaults, rooting what came from the node config for as long as the container runs. */
+/**
+ * The envrc defaults, rooting what came from the node config for as long as the container runs.
+ * `locateDefaults` is a decision plus `deps.realise` for a configured path: no IO of its own.
+ */
 async function activationDefaults(
   fromEnvironment: ActivationDefaults,
   deps: StartDeps,
@@ -356,12 +377,7 @@ async function activationShell(
   const outputs = packages.flatMap((pkg) => [
     ...new Set([...Object.values(pkg.outputs), ...Object.values(pkg.allOutputs)]),
   ]);
-  const located = await locateBash(outputs, profile, why, {
-    storeRoot: deps.config.nix.storeRoot,
-    configShell: deps.config.runtime.shell,
-    closure: deps.closure,
-    realise: deps.realise,
-  });
+  const located = await deps.locateBash(outputs, profile, why);
   // The environment's closure keeps its own bash alive; a configured one needs a root of its own.
   if (located.configStorePath !== undefined) await deps.addGcRoot(located.configStorePath, ctx.shellGcRoot);
   return { bash: located.bash, script: `${profile}/${ACTIVATE_SCRIPT}`, record: ACTIVATION_RECORD };

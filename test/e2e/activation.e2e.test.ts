@@ -8,11 +8,10 @@ import assert from "node:assert/strict";
 import { lstatSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
+import { useFloxNode } from "../harness/e2e-node.js";
 import { fixtureGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
-import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
-import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER } from "../harness/flox-node.js";
 import { setConfigKeys } from "../harness/node-config-edit.js";
 import {
   type ContainerLog,
@@ -22,147 +21,139 @@ import {
   runPod,
   waitForExit,
 } from "../harness/pod.js";
-import { makeTempDir, removeTree } from "../harness/temp.js";
 
 // One node for the suite: containerd start and the fixture build cost seconds, the pods milliseconds.
-let node: FloxNode;
-let work: string;
-let fixtures: Fixtures;
 
 const HOOK = ["echo hook-stdout", "echo hook-stderr >&2", 'export FROM_HOOK="hook saw $GREETING"'].join("\n");
 
-before(async () => {
-  work = await makeTempDir("activation");
-  fixtures = await buildFixturePackages(join(work, "fixtures"));
-  const { coreutils, bash, hello, libgreet, cacert, python3 } = fixtures.packages;
-  const tlsCheck = fixtures.packages["tls-check"];
-  const libgreetOutputs = {
-    installId: "libgreet",
-    path: libgreet,
-    outputs: { out: libgreet, dev: fixtures.packages["libgreet-dev"] },
-    outputsToInstall: ["out"],
-  };
-  const base = [
-    { installId: "coreutils", path: coreutils },
-    { installId: "bash", path: bash },
-  ];
-  await writeFloxmeta(join(work, "floxmeta"), "acme", [
-    {
-      name: "hooked",
-      generations: [
-        fixtureGeneration(base, {
-          hook: HOOK,
-          vars: { FULL: "${GREETING} world", GREETING: "hello", NOW: "$(echo shell-$GREETING)" },
-        }),
-      ],
-    },
-    {
-      name: "failing",
-      generations: [fixtureGeneration(base, { hook: "echo about to fail >&2\nfalse" })],
-    },
-    {
-      name: "plain",
-      generations: [fixtureGeneration([...base, { installId: "hello", path: hello }], { vars: { A: "a" } })],
-    },
-    {
-      name: "nobash",
-      generations: [
-        fixtureGeneration([{ installId: "coreutils", path: coreutils }], {
-          hook: 'export FROM_HOOK="no bash"',
-        }),
-      ],
-    },
-    {
-      name: "libs",
-      generations: [
-        // bash: dev mode sources libgreet's profile.d script, which takes a shell.
-        fixtureGeneration([...base, libgreetOutputs], { schemaVersion: "1.10.0" }),
-      ],
-    },
-    {
-      name: "libs-v1",
-      generations: [fixtureGeneration([...base, libgreetOutputs])],
-    },
-    {
-      name: "python",
-      generations: [
-        fixtureGeneration([
-          { installId: "coreutils", path: coreutils },
-          { installId: "python3", path: python3 },
-        ]),
-      ],
-    },
-    {
-      name: "dev-by-manifest",
-      generations: [
-        fixtureGeneration([{ installId: "coreutils", path: coreutils }], { activateMode: "dev" }),
-      ],
-    },
-    {
-      name: "certs",
-      generations: [
-        fixtureGeneration([
-          { installId: "coreutils", path: coreutils },
-          { installId: "cacert", path: cacert },
-          { installId: "tls-check", path: tlsCheck },
-          // The same store path under a second install id builds (builder.pl links it once).
-          { installId: "coreutils-again", path: coreutils },
-        ]),
-      ],
-    },
-    {
-      name: "nocerts",
-      generations: [
-        fixtureGeneration([
-          { installId: "coreutils", path: coreutils },
-          { installId: "tls-check", path: tlsCheck },
-        ]),
-      ],
-    },
-    {
-      name: "hook-rules",
-      generations: [
-        fixtureGeneration(base, {
-          // Indented as a TOML multi-line string often is: the heredoc terminator works only outdented.
-          hook: [
-            "    cat <<EOF",
-            "    from heredoc",
-            "    EOF",
-            "    cd /nix",
-            "    umask 0077",
-            '    export AFTER_CD="$PWD"',
-            "    false",
-          ].join("\n"),
-        }),
-      ],
-    },
-    {
-      name: "hook-exits",
-      generations: [fixtureGeneration(base, { hook: "echo leaving >&2\nexit 3" })],
-    },
-    {
-      name: "counting",
-      generations: [
-        fixtureGeneration(base, {
-          hook: 'echo started >>"$FLOX_ENV_CACHE/count"\nexport COUNTED="yes $$"',
-        }),
-      ],
-    },
-    {
-      name: "services",
-      generations: [
-        fixtureGeneration([{ installId: "coreutils", path: coreutils }], {
-          services: { web: "sleep 600", db: "sleep 600" },
-        }),
-      ],
-    },
-  ]);
-  node = await startFloxNode({ gitUrl: `file://${join(work, "floxmeta")}`, fixtures });
-});
-
-after(async () => {
-  await node?.stop();
-  await removeTree(work);
+const e2e = useFloxNode("activation", {
+  environments: (fixtures) => {
+    const { coreutils, bash, hello, libgreet, cacert, python3 } = fixtures.packages;
+    const tlsCheck = fixtures.packages["tls-check"];
+    const libgreetOutputs = {
+      installId: "libgreet",
+      path: libgreet,
+      outputs: { out: libgreet, dev: fixtures.packages["libgreet-dev"] },
+      outputsToInstall: ["out"],
+    };
+    const base = [
+      { installId: "coreutils", path: coreutils },
+      { installId: "bash", path: bash },
+    ];
+    return [
+      {
+        name: "hooked",
+        generations: [
+          fixtureGeneration(base, {
+            hook: HOOK,
+            vars: { FULL: "${GREETING} world", GREETING: "hello", NOW: "$(echo shell-$GREETING)" },
+          }),
+        ],
+      },
+      {
+        name: "failing",
+        generations: [fixtureGeneration(base, { hook: "echo about to fail >&2\nfalse" })],
+      },
+      {
+        name: "plain",
+        generations: [
+          fixtureGeneration([...base, { installId: "hello", path: hello }], { vars: { A: "a" } }),
+        ],
+      },
+      {
+        name: "nobash",
+        generations: [
+          fixtureGeneration([{ installId: "coreutils", path: coreutils }], {
+            hook: 'export FROM_HOOK="no bash"',
+          }),
+        ],
+      },
+      {
+        name: "libs",
+        generations: [
+          // bash: dev mode sources libgreet's profile.d script, which takes a shell.
+          fixtureGeneration([...base, libgreetOutputs], { schemaVersion: "1.10.0" }),
+        ],
+      },
+      {
+        name: "libs-v1",
+        generations: [fixtureGeneration([...base, libgreetOutputs])],
+      },
+      {
+        name: "python",
+        generations: [
+          fixtureGeneration([
+            { installId: "coreutils", path: coreutils },
+            { installId: "python3", path: python3 },
+          ]),
+        ],
+      },
+      {
+        name: "dev-by-manifest",
+        generations: [
+          fixtureGeneration([{ installId: "coreutils", path: coreutils }], { activateMode: "dev" }),
+        ],
+      },
+      {
+        name: "certs",
+        generations: [
+          fixtureGeneration([
+            { installId: "coreutils", path: coreutils },
+            { installId: "cacert", path: cacert },
+            { installId: "tls-check", path: tlsCheck },
+            // The same store path under a second install id builds (builder.pl links it once).
+            { installId: "coreutils-again", path: coreutils },
+          ]),
+        ],
+      },
+      {
+        name: "nocerts",
+        generations: [
+          fixtureGeneration([
+            { installId: "coreutils", path: coreutils },
+            { installId: "tls-check", path: tlsCheck },
+          ]),
+        ],
+      },
+      {
+        name: "hook-rules",
+        generations: [
+          fixtureGeneration(base, {
+            // Indented as a TOML multi-line string often is: the heredoc terminator works only outdented.
+            hook: [
+              "    cat <<EOF",
+              "    from heredoc",
+              "    EOF",
+              "    cd /nix",
+              "    umask 0077",
+              '    export AFTER_CD="$PWD"',
+              "    false",
+            ].join("\n"),
+          }),
+        ],
+      },
+      {
+        name: "hook-exits",
+        generations: [fixtureGeneration(base, { hook: "echo leaving >&2\nexit 3" })],
+      },
+      {
+        name: "counting",
+        generations: [
+          fixtureGeneration(base, {
+            hook: 'echo started >>"$FLOX_ENV_CACHE/count"\nexport COUNTED="yes $$"',
+          }),
+        ],
+      },
+      {
+        name: "services",
+        generations: [
+          fixtureGeneration([{ installId: "coreutils", path: coreutils }], {
+            services: { web: "sleep 600", db: "sleep 600" },
+          }),
+        ],
+      },
+    ];
+  },
 });
 
 /** Runs a one-container pod on the empty image and hands it to `check`; the pod is removed after. */
@@ -172,29 +163,29 @@ async function withPod(
   command: readonly string[],
   check: (pod: RunningPod, app: string) => Promise<void>,
 ): Promise<void> {
-  const pod = await runPod(node.cri, {
+  const pod = await runPod(e2e.node.cri, {
     name,
     runtimeHandler: FLOX_HANDLER,
     annotations,
-    logDir: node.logDir,
+    logDir: e2e.node.logDir,
     containers: [{ name: "app", image: EMPTY_IMAGE_REF, command }],
   });
   try {
     await check(pod, pod.containers["app"] ?? "");
   } finally {
-    await removePod(node.cri, pod.podId);
+    await removePod(e2e.node.cri, pod.podId);
   }
 }
 
 /** Waits for the container to exit; its exit code and log. */
 async function finished(pod: RunningPod, app: string): Promise<{ code: number; log: ContainerLog }> {
   assert.deepEqual(pod.startErrors, {});
-  const code = await waitForExit(node.cri, app, 30_000);
+  const code = await waitForExit(e2e.node.cri, app, 30_000);
   return { code, log: await readContainerLog(pod.logPaths["app"] ?? "") };
 }
 
 function bundleDir(containerId: string): string {
-  return join(node.containerd.state, "io.containerd.runtime.v2.task", "k8s.io", containerId);
+  return join(e2e.node.containerd.state, "io.containerd.runtime.v2.task", "k8s.io", containerId);
 }
 
 /** The args runc was given for the container (the wrapper edits config.json in place). */
@@ -242,11 +233,11 @@ describe("hook.on-activate and [vars] through bash", () => {
           async () => (await initArgv(app)).join(" ") === "sleep 600",
           "init process becomes sleep",
         );
-        const exec = await node.cri.execSync(app, ["sh", "-c", 'echo "$FROM_HOOK/$NOW"'], 20);
+        const exec = await e2e.node.cri.execSync(app, ["sh", "-c", 'echo "$FROM_HOOK/$NOW"'], 20);
         assert.equal(exec.exitCode, 0);
         assert.equal(exec.stdout.toString(), "hook saw hello/shell-hello\n");
         assert.equal(exec.stderr.toString(), "", "the hook did not run again for the exec");
-        const missing = await node.cri.execSync(app, ["no-such-tool"], 20);
+        const missing = await e2e.node.cri.execSync(app, ["no-such-tool"], 20);
         assert.equal(missing.exitCode, 127);
         assert.match(missing.stderr.toString(), /no-such-tool: command not found/);
       },
@@ -254,21 +245,21 @@ describe("hook.on-activate and [vars] through bash", () => {
   });
 
   it("leaves exec processes of a skip-containers-exec container outside the environment (no hook)", async () => {
-    const pod = await runPod(node.cri, {
+    const pod = await runPod(e2e.node.cri, {
       name: "hooked-skip-exec",
       runtimeHandler: FLOX_HANDLER,
       annotations: { "flox.dev/environment": "acme/hooked:1", "flox.dev/skip-containers-exec": "app" },
-      logDir: node.logDir,
+      logDir: e2e.node.logDir,
       containers: [{ name: "app", image: "localhost/busybox:test", command: ["sleep", "600"] }],
     });
     try {
       assert.deepEqual(pod.startErrors, {});
       const app = pod.containers["app"] ?? "";
-      const exec = await node.cri.execSync(app, ["sh", "-c", 'echo "${FROM_HOOK-unset}"'], 20);
+      const exec = await e2e.node.cri.execSync(app, ["sh", "-c", 'echo "${FROM_HOOK-unset}"'], 20);
       assert.equal(exec.stdout.toString(), "unset\n");
       assert.equal(exec.stderr.toString(), "", "the hook did not run");
     } finally {
-      await removePod(node.cri, pod.podId);
+      await removePod(e2e.node.cri, pod.podId);
     }
   });
 
@@ -331,13 +322,13 @@ describe("hook.on-activate and [vars] through bash", () => {
         );
         const main = (await readContainerLog(logPath)).stdout.trim().slice("main ".length);
         for (let i = 0; i < 3; i++) {
-          const exec = await node.cri.execSync(app, ["sh", "-c", 'echo "$COUNTED"'], 20);
+          const exec = await e2e.node.cri.execSync(app, ["sh", "-c", 'echo "$COUNTED"'], 20);
           assert.deepEqual(
             [exec.exitCode, exec.stdout.toString(), exec.stderr.toString()],
             [0, `${main}\n`, ""],
           );
         }
-        const count = await node.cri.execSync(app, ["cat", "/var/cache/flox/count"], 20);
+        const count = await e2e.node.cri.execSync(app, ["cat", "/var/cache/flox/count"], 20);
         assert.equal(count.stdout.toString(), "started\n");
       },
     );
@@ -363,7 +354,7 @@ describe("no hook and no shell-only [vars]", () => {
       assert.deepEqual(pod.startErrors, {});
       assert.deepEqual(await specArgs(app), ["sleep", "600"]);
       await waitFor(async () => (await initArgv(app)).join(" ") === "sleep 600", "init process is sleep");
-      const env = await node.cri.execSync(app, ["sh", "-c", 'echo "$A"'], 20);
+      const env = await e2e.node.cri.execSync(app, ["sh", "-c", 'echo "$A"'], 20);
       assert.equal(env.stdout.toString(), "a\n");
       assert.equal(env.stderr.toString(), "", "no hook output");
     });
@@ -394,13 +385,13 @@ describe("where bash comes from", () => {
           /imageless: environment acme\/nobash generation 1 \(hook\.on-activate\) needs bash.*flox install bash.*\[runtime\] shell/,
         );
         // The failed start released what it had taken (the environment's GC root).
-        assert.equal(pathExists(join(node.stateDir, "gcroots", app)), false, "no gc root left");
-        assert.equal(pathExists(join(node.stateDir, "containers", `${app}.json`)), false, "no record");
+        assert.equal(pathExists(join(e2e.node.stateDir, "gcroots", app)), false, "no gc root left");
+        assert.equal(pathExists(join(e2e.node.stateDir, "containers", `${app}.json`)), false, "no record");
       },
     );
     // The wrapper reads the node config at every call, so the change applies to the next pod.
-    const original = await readFile(node.configPath, "utf8");
-    await setConfigKeys(node.configPath, "runtime", { shell: fixtures.packages.bash });
+    const original = await readFile(e2e.node.configPath, "utf8");
+    await setConfigKeys(e2e.node.configPath, "runtime", { shell: e2e.fixtures.packages.bash });
     let shellRoot = "";
     try {
       await withPod(
@@ -415,13 +406,13 @@ describe("where bash comes from", () => {
             "the hook's export",
           );
           // The node's bash is not in the environment's closure, so the container roots it itself.
-          shellRoot = join(node.stateDir, "gcroots", `${app}.shell`);
+          shellRoot = join(e2e.node.stateDir, "gcroots", `${app}.shell`);
           assert.ok(pathExists(shellRoot), "the configured bash is rooted while the container runs");
         },
       );
       assert.equal(pathExists(shellRoot), false, "and released on delete");
     } finally {
-      await writeFile(node.configPath, original);
+      await writeFile(e2e.node.configPath, original);
     }
   });
 });
@@ -550,11 +541,11 @@ describe("certificates and locale (Flox's envrc defaults)", () => {
   });
 
   it("keeps the container's own SSL_CERT_FILE", async () => {
-    const pod = await runPod(node.cri, {
+    const pod = await runPod(e2e.node.cri, {
       name: "certs-own",
       runtimeHandler: FLOX_HANDLER,
       annotations: { "flox.dev/environment": "acme/certs:1" },
-      logDir: node.logDir,
+      logDir: e2e.node.logDir,
       containers: [
         {
           name: "app",
@@ -569,7 +560,7 @@ describe("certificates and locale (Flox's envrc defaults)", () => {
       assert.equal(code, 0, log.stderr);
       assert.equal(log.stdout, "/etc/own/ca.pem|/etc/own/ca.pem\n");
     } finally {
-      await removePod(node.cri, pod.podId);
+      await removePod(e2e.node.cri, pod.podId);
     }
   });
 
@@ -584,8 +575,8 @@ describe("certificates and locale (Flox's envrc defaults)", () => {
         assert.equal(log.stderr, "tls-check: no CA bundle at SSL_CERT_FILE=\n");
       },
     );
-    const original = await readFile(node.configPath, "utf8");
-    await setConfigKeys(node.configPath, "runtime", { cacert: fixtures.packages.cacert });
+    const original = await readFile(e2e.node.configPath, "utf8");
+    await setConfigKeys(e2e.node.configPath, "runtime", { cacert: e2e.fixtures.packages.cacert });
     try {
       await withPod(
         "nocerts-node",
@@ -598,18 +589,18 @@ describe("certificates and locale (Flox's envrc defaults)", () => {
           assert.match(
             (await readContainerLog(logPath)).stdout,
             new RegExp(
-              `^${fixtures.packages.cacert}/etc/ssl/certs/ca-bundle.crt [1-9][0-9]* certificates\n$`,
+              `^${e2e.fixtures.packages.cacert}/etc/ssl/certs/ca-bundle.crt [1-9][0-9]* certificates\n$`,
             ),
           );
           // The node's bundle is not in the environment's closure: the container roots it while it runs.
           assert.ok(
-            pathExists(join(node.stateDir, "gcroots", `${app}.cacert`)),
+            pathExists(join(e2e.node.stateDir, "gcroots", `${app}.cacert`)),
             "the node's bundle is rooted",
           );
         },
       );
     } finally {
-      await writeFile(node.configPath, original);
+      await writeFile(e2e.node.configPath, original);
     }
   });
 });

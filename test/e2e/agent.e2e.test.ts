@@ -7,42 +7,27 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
+import { useFloxNode } from "../harness/e2e-node.js";
 import { helloGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
-import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
-import { buildFixturePackages } from "../harness/nix-fixtures.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER } from "../harness/flox-node.js";
 import { startAgentProcess } from "../harness/node-agent-process.js";
 import { type RunningPod, removePod, runPod } from "../harness/pod.js";
-import { makeTempDir, removeTree } from "../harness/temp.js";
 
-let node: FloxNode;
-let work: string;
 let nodeStarts: string;
 
-before(async () => {
-  work = await makeTempDir("agent");
-  const fixtures = await buildFixturePackages(join(work, "fixtures"));
-  const { hello, coreutils } = fixtures.packages;
-  await writeFloxmeta(join(work, "floxmeta"), "acme", [
+const e2e = useFloxNode("agent", {
+  environments: ({ packages: { hello, coreutils } }) => [
     { name: "hello", generations: [helloGeneration({ hello, coreutils }, { vars: { GREETING: "hi" } })] },
-  ]);
-  // A named fake in front of the real node: records each Node start of the wrapper, then runs it.
-  nodeStarts = join(work, "node-starts.log");
-  const recorder = join(work, "node-recorder.sh");
-  await writeFile(recorder, `#!/bin/sh\necho "$*" >>'${nodeStarts}'\nexec '${process.execPath}' "$@"\n`);
-  await chmod(recorder, 0o755);
-  node = await startFloxNode({
-    gitUrl: `file://${join(work, "floxmeta")}`,
-    fixtures,
-    agent: true,
-    env: { IMAGELESS_NODE: recorder },
-  });
-});
-
-after(async () => {
-  await node?.stop();
-  await removeTree(work);
+  ],
+  node: async ({ work }) => {
+    // A named fake in front of the real node: records each Node start of the wrapper, then runs it.
+    nodeStarts = join(work, "node-starts.log");
+    const recorder = join(work, "node-recorder.sh");
+    await writeFile(recorder, `#!/bin/sh\necho "$*" >>'${nodeStarts}'\nexec '${process.execPath}' "$@"\n`);
+    await chmod(recorder, 0o755);
+    return { agent: true, env: { IMAGELESS_NODE: recorder } };
+  },
 });
 
 async function wrapperNodeStarts(): Promise<string[]> {
@@ -52,7 +37,7 @@ async function wrapperNodeStarts(): Promise<string[]> {
 
 /** The runtime log's entries of `event` for `container`: which process wrote them. */
 async function loggedBy(event: string, container: string): Promise<number[]> {
-  const lines = (await readFile(node.runtimeLog, "utf8")).split("\n").filter((l) => l !== "");
+  const lines = (await readFile(e2e.node.runtimeLog, "utf8")).split("\n").filter((l) => l !== "");
   return lines
     .map((line) => JSON.parse(line) as { event?: string; container?: string; pid?: number })
     .filter((entry) => entry.event === event && entry.container === container)
@@ -60,17 +45,17 @@ async function loggedBy(event: string, container: string): Promise<number[]> {
 }
 
 function sleeper(name: string): Promise<RunningPod> {
-  return runPod(node.cri, {
+  return runPod(e2e.node.cri, {
     name,
     runtimeHandler: FLOX_HANDLER,
     annotations: { "flox.dev/environment": "acme/hello" },
-    logDir: node.logDir,
+    logDir: e2e.node.logDir,
     containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["sleep", "600"] }],
   });
 }
 
 async function greeting(pod: RunningPod): Promise<string> {
-  const result = await node.cri.execSync(
+  const result = await e2e.node.cri.execSync(
     pod.containers["app"] ?? "",
     ["sh", "-c", 'hello; echo "$GREETING"'],
     20,
@@ -84,7 +69,7 @@ describe("imageless node agent", () => {
   let second: RunningPod | undefined;
 
   it("does create and exec of a Flox container with no Node process started by the wrapper", async () => {
-    const agentPid = node.agent?.pid;
+    const agentPid = e2e.node.agent?.pid;
     first = await sleeper("served-by-agent");
     assert.deepEqual(first.startErrors, {});
     const app = first.containers["app"] ?? "";
@@ -97,10 +82,10 @@ describe("imageless node agent", () => {
   it("lets pods start in-process once it died (its socket left behind), and exec still works", async () => {
     // Killed, not stopped: the socket file stays, so the client meets a refused connection and
     // hands the call back to the dispatcher's in-process path.
-    if (node.agent !== undefined) process.kill(node.agent.pid, "SIGKILL");
-    await node.agent?.stop();
-    assert.ok(existsSync(node.agentSocket), "the dead agent's socket is still there");
-    node.agent = undefined;
+    if (e2e.node.agent !== undefined) process.kill(e2e.node.agent.pid, "SIGKILL");
+    await e2e.node.agent?.stop();
+    assert.ok(existsSync(e2e.node.agentSocket), "the dead agent's socket is still there");
+    e2e.node.agent = undefined;
     second = await sleeper("without-agent");
     assert.deepEqual(second.startErrors, {});
     assert.equal(await greeting(second), "Hello, world!\nhi");
@@ -114,12 +99,12 @@ describe("imageless node agent", () => {
 
   it("serves, once restarted, exec and delete of the containers started before it", async () => {
     await writeFile(nodeStarts, "");
-    node.agent = await startAgentProcess(node.configPath);
-    const agentPid = node.agent.pid;
+    e2e.node.agent = await startAgentProcess(e2e.node.configPath);
+    const agentPid = e2e.node.agent.pid;
     for (const pod of [first, second] as RunningPod[]) {
       const app = pod.containers["app"] ?? "";
       assert.equal(await greeting(pod), "Hello, world!\nhi");
-      await removePod(node.cri, pod.podId);
+      await removePod(e2e.node.cri, pod.podId);
       assert.ok((await loggedBy("delete.released", app)).includes(agentPid), `released by the agent: ${app}`);
     }
     first = undefined;
@@ -129,6 +114,6 @@ describe("imageless node agent", () => {
 
   after(async () => {
     for (const pod of [first, second])
-      if (pod !== undefined) await removePod(node.cri, pod.podId).catch(() => {});
+      if (pod !== undefined) await removePod(e2e.node.cri, pod.podId).catch(() => {});
   });
 });

@@ -3,24 +3,18 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
+import { useFloxNode } from "../harness/e2e-node.js";
 import { helloGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
-import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
-import { type GitHttpServer, serveGit } from "../harness/git-http-server.js";
-import { buildFixturePackages } from "../harness/nix-fixtures.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER } from "../harness/flox-node.js";
 import { setConfigKeys } from "../harness/node-config-edit.js";
 import { type ContainerSpec, readContainerLog, removePod, runPod, waitForExit } from "../harness/pod.js";
-import { makeTempDir, removeTree } from "../harness/temp.js";
 
 // The hub's token for acme's private floxmeta; random so a leak anywhere is unambiguous.
 const TOKEN = `imageless-e2e-${randomBytes(12).toString("hex")}`;
 const BASIC = Buffer.from(`oauth:${TOKEN}`).toString("base64");
 const ENV = "acme/private:1";
 
-let node: FloxNode;
-let git: GitHttpServer;
-let work: string;
 let tokenDir: string;
 const errors: string[] = [];
 
@@ -32,7 +26,7 @@ function jwt(exp: number): string {
 
 /** A directory holding `floxhub-token`, as kubelet materialises a Secret volume. */
 async function secretDir(name: string, token: string): Promise<string> {
-  const dir = join(work, "secrets", name);
+  const dir = join(e2e.work, "secrets", name);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, "floxhub-token"), `${token}\n`);
   return dir;
@@ -46,39 +40,32 @@ const app = (command: string[], mounts: ContainerSpec["mounts"] = []): Container
 });
 
 async function startApp(name: string, container: ContainerSpec, env = ENV) {
-  const pod = await runPod(node.cri, {
+  const pod = await runPod(e2e.node.cri, {
     name,
     runtimeHandler: FLOX_HANDLER,
     annotations: { "flox.dev/environment": env },
-    logDir: node.logDir,
+    logDir: e2e.node.logDir,
     containers: [container],
   });
   errors.push(...Object.values(pod.startErrors));
   return pod;
 }
 
-before(async () => {
-  work = await makeTempDir("auth");
-  const fixtures = await buildFixturePackages(join(work, "fixtures"));
-  const { hello, coreutils } = fixtures.packages;
-  await writeFloxmeta(join(work, "floxmeta"), "acme", [
+const e2e = useFloxNode("auth", {
+  environments: ({ packages: { hello, coreutils } }) => [
     {
       name: "private",
       generations: [helloGeneration({ hello, coreutils })],
     },
-  ]);
-  git = await serveGit(join(work, "floxmeta"), { requireToken: TOKEN });
+  ],
+  serveGit: { requireToken: TOKEN },
   // Through the node agent: authorization must still happen per start when one process serves them all.
-  node = await startFloxNode({ gitUrl: git.url, fixtures, agent: true });
-  // Telemetry on, so its spool is among the files searched for the token.
-  await setConfigKeys(node.configPath, "telemetry", { enabled: true });
-  tokenDir = await secretDir("good", TOKEN);
-});
-
-after(async () => {
-  await node?.stop();
-  await git?.close();
-  await removeTree(work);
+  node: () => ({ agent: true }),
+  afterStart: async () => {
+    // Telemetry on, so its spool is among the files searched for the token.
+    await setConfigKeys(e2e.node.configPath, "telemetry", { enabled: true });
+    tokenDir = await secretDir("good", TOKEN);
+  },
 });
 
 describe("a private environment on a hub that requires a token", () => {
@@ -89,10 +76,10 @@ describe("a private environment on a hub that requires a token", () => {
     );
     try {
       assert.deepEqual(pod.startErrors, {});
-      assert.equal(await waitForExit(node.cri, pod.containers["app"] ?? "", 30_000), 0);
+      assert.equal(await waitForExit(e2e.node.cri, pod.containers["app"] ?? "", 30_000), 0);
       assert.equal((await readContainerLog(pod.logPaths["app"] ?? "")).stdout.trim(), "Hello, world!");
     } finally {
-      await removePod(node.cri, pod.podId);
+      await removePod(e2e.node.cri, pod.podId);
     }
   });
 
@@ -113,31 +100,31 @@ describe("a private environment on a hub that requires a token", () => {
     try {
       assert.deepEqual(pod.startErrors, {});
       const id = pod.containers["app"] ?? "";
-      const env = await node.cri.execSync(id, ["env"], 20);
+      const env = await e2e.node.cri.execSync(id, ["env"], 20);
       assert.equal(env.exitCode, 0);
       assert.match(env.stdout.toString(), /FLOX_ENV=/);
       assert.ok(!env.stdout.toString().includes(TOKEN), "token in the container's environment");
       const spec = await readFile(
-        join(node.containerd.state, "io.containerd.runtime.v2.task", "k8s.io", id, "config.json"),
+        join(e2e.node.containerd.state, "io.containerd.runtime.v2.task", "k8s.io", id, "config.json"),
         "utf8",
       );
       assert.ok(!spec.includes(TOKEN), "token in config.json");
     } finally {
-      await removePod(node.cri, pod.podId);
+      await removePod(e2e.node.cri, pod.podId);
     }
   });
 
   it("uses the node's [floxhub] token-file when the pod has none, and the pod's token wins over it", async () => {
-    const nodeToken = join(work, "node-token");
+    const nodeToken = join(e2e.work, "node-token");
     await writeFile(nodeToken, TOKEN);
-    await setConfigKeys(node.configPath, "floxhub", { "token-file": nodeToken });
+    await setConfigKeys(e2e.node.configPath, "floxhub", { "token-file": nodeToken });
     try {
       const plain = await startApp("auth-node-token", app(["hello"]));
       try {
         assert.deepEqual(plain.startErrors, {});
-        assert.equal(await waitForExit(node.cri, plain.containers["app"] ?? "", 30_000), 0);
+        assert.equal(await waitForExit(e2e.node.cri, plain.containers["app"] ?? "", 30_000), 0);
       } finally {
-        await removePod(node.cri, plain.podId);
+        await removePod(e2e.node.cri, plain.podId);
       }
       const wrong = await secretDir("wrong-over-node", "not-the-token");
       const pod = await startApp(
@@ -147,10 +134,10 @@ describe("a private environment on a hub that requires a token", () => {
       try {
         assert.match(pod.startErrors["app"] ?? "", /the FloxHub token was refused/);
       } finally {
-        await removePod(node.cri, pod.podId);
+        await removePod(e2e.node.cri, pod.podId);
       }
     } finally {
-      await setConfigKeys(node.configPath, "floxhub", { "token-file": "" });
+      await setConfigKeys(e2e.node.configPath, "floxhub", { "token-file": "" });
     }
   });
 
@@ -163,7 +150,7 @@ describe("a private environment on a hub that requires a token", () => {
         /OCI runtime create failed: imageless: environment 'acme\/private' at http:\/\/127\.0\.0\.1:\d+\/git: access denied: no FloxHub token was given; mount the floxhub-token secret/,
       );
     } finally {
-      await removePod(node.cri, pod.podId);
+      await removePod(e2e.node.cri, pod.podId);
     }
   });
 
@@ -179,14 +166,14 @@ describe("a private environment on a hub that requires a token", () => {
         /access denied: the FloxHub token was refused; check that it is valid and may read this environment/,
       );
     } finally {
-      await removePod(node.cri, pod.podId);
+      await removePod(e2e.node.cri, pod.podId);
     }
   });
 
   it("fails an expired JWT before any hub request, saying when it expired and what to do", async () => {
     const exp = Math.floor(Date.now() / 1000) - 3600;
     const expired = await secretDir("expired", jwt(exp));
-    const requests = git.requests();
+    const requests = e2e.git.requests();
     const pod = await startApp(
       "auth-expired",
       app(["hello"], [{ hostPath: expired, containerPath: "/var/run/secrets/flox.dev" }]),
@@ -200,9 +187,9 @@ describe("a private environment on a hub that requires a token", () => {
         error,
       );
       assert.match(error, /flox auth token \| kubectl create secret generic floxhub-token/);
-      assert.equal(git.requests(), requests, "no hub request for an expired token");
+      assert.equal(e2e.git.requests(), requests, "no hub request for an expired token");
     } finally {
-      await removePod(node.cri, pod.podId);
+      await removePod(e2e.node.cri, pod.podId);
     }
   });
 
@@ -216,25 +203,25 @@ describe("a private environment on a hub that requires a token", () => {
     try {
       assert.match(pod.startErrors["app"] ?? "", /the FloxHub token was refused/);
     } finally {
-      await removePod(node.cri, pod.podId);
+      await removePod(e2e.node.cri, pod.podId);
     }
   });
 
   it("never writes the token: not in logs, errors, the state directory or telemetry", async () => {
-    assert.ok(existsSync(node.runtimeLog));
+    assert.ok(existsSync(e2e.node.runtimeLog));
     const needles = [TOKEN, BASIC];
-    const runtimeLog = await readFile(node.runtimeLog, "utf8");
+    const runtimeLog = await readFile(e2e.node.runtimeLog, "utf8");
     assert.match(runtimeLog, /access denied/, "the runtime log has the failures");
-    const containerdLog = await readFile(node.containerd.logFile, "utf8");
+    const containerdLog = await readFile(e2e.node.containerd.logFile, "utf8");
     assert.ok(errors.length >= 3);
     for (const needle of needles) {
       assert.ok(!runtimeLog.includes(needle), "token in runtime.jsonl");
       assert.ok(!containerdLog.includes(needle), "token in the containerd log");
       for (const error of errors) assert.ok(!error.includes(needle), `token in an error: ${error}`);
     }
-    const spool = join(node.stateDir, "telemetry", "events.jsonl");
+    const spool = join(e2e.node.stateDir, "telemetry", "events.jsonl");
     assert.ok(existsSync(spool), "telemetry events were spooled");
-    const found = await filesContaining(node.stateDir, needles);
+    const found = await filesContaining(e2e.node.stateDir, needles);
     assert.deepEqual(found, [], "state files holding the token");
   });
 });

@@ -1,4 +1,8 @@
-/** bench/run, once per figure: the benchmark keeps working (its numbers are not checked here). */
+/**
+ * bench/run, once per figure: the benchmark keeps working (its numbers are not checked here). The
+ * scale figures run the same code with fewer pods (3 at once instead of 20) and containers (5 instead
+ * of 50), so the smoke run stays short.
+ */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -21,7 +25,10 @@ it("bench/run writes every figure with its ratio against a baseline of the same 
   const out = join(dir, "RESULTS.md");
   await run(
     process.execPath,
-    [join(repoRoot(), "dist", "bench", "run.js"), "--iterations", "1", "--out", out],
+    [
+      join(repoRoot(), "dist", "bench", "run.js"),
+      ...["--iterations", "1", "--pods", "3", "--containers", "5", "--out", out],
+    ],
     {
       timeout: 600_000,
     },
@@ -30,29 +37,45 @@ it("bench/run writes every figure with its ratio against a baseline of the same 
     .split("\n")
     .filter((line) => line.startsWith("| ") && !line.startsWith("| group") && !line.startsWith("| ---"))
     .map((line) => line.split("|").map((cell) => cell.trim()));
-  const figures = rows.map((cells) => `${cells[1]}: ${cells[2]}${cells[5] === "" ? "" : " (ratio)"}`);
+  const figures = rows.map(
+    (cells) =>
+      `${cells[1]}: ${cells[2]}${cells[5] === "" ? "" : " (ratio)"}${cells[6] === "" ? "" : " (target)"}`,
+  );
   assert.deepEqual(figures, [
     "warm start: runc handler (baseline, agent stopped)",
-    "warm start: flox pinned, agent stopped (ratio)",
-    "warm start: flox unpinned, agent stopped (ratio)",
+    "cold start: flox, first start on the node, agent stopped (ratio)",
+    "warm start: flox pinned, agent stopped (ratio) (target)",
+    "warm start: flox unpinned, agent stopped (ratio) (target)",
     "ExecSync `sh -c :`: plain container (baseline, agent stopped)",
-    "ExecSync `sh -c :`: Flox container, agent stopped (ratio)",
+    "ExecSync `sh -c :`: Flox container, agent stopped (ratio) (target)",
     "warm start: runc handler (baseline, agent running)",
-    "warm start: flox pinned, agent running (ratio)",
-    "warm start: flox unpinned, agent running (ratio)",
+    "warm start: flox pinned, agent running (ratio) (target)",
+    "warm start: flox unpinned, agent running (ratio) (target)",
     "ExecSync `sh -c :`: plain container (baseline, agent running)",
-    "ExecSync `sh -c :`: Flox container, agent running (ratio)",
+    "ExecSync `sh -c :`: Flox container, agent running (ratio) (target)",
+    'store mount: flox pinned, mount = "store" (baseline, agent running)',
+    'store mount: flox pinned, mount = "closure", agent running (ratio)',
     "pass-through: runc `--version` (baseline)",
-    "pass-through: imageless-runc `--version` (ratio)",
+    "pass-through: imageless-runc `--version` (ratio) (target)",
     "pass-through: runc `state <missing>` (baseline)",
-    "pass-through: imageless-runc `state <missing>` (ratio)",
+    "pass-through: imageless-runc `state <missing>` (ratio) (target)",
     "pass-through: runc `delete <unmodified>` (baseline)",
-    "pass-through: imageless-runc `delete <unmodified>` (ratio)",
-    "hub lookups (16 connections): 404 baseline (the HTTP stack alone)",
-    "hub lookups (16 connections): info/refs with a token (live generation) (ratio)",
-    "hub lookups (16 connections): GET /api/v1/environments/o/n (ratio)",
+    "pass-through: imageless-runc `delete <unmodified>` (ratio) (target)",
+    "3 pods at once: runc handler, busybox image present (baseline, wall time)",
+    "3 pods at once: flox, uncached environment, agent running (wall time) (ratio)",
+    "3 pods at once: flox: most downloads of one store path (target)",
+    "node agent memory: VmRSS idle (environment on the node, no containers; baseline)",
+    "node agent memory: VmHWM idle (peak since the agent started)",
+    "node agent memory: VmRSS with 5 running Flox containers (ratio) (target)",
+    "node agent memory: VmHWM with 5 running Flox containers (ratio) (target)",
+    "hub lookups (16 connections): 404 baseline (the HTTP stack alone) (target)",
+    "hub lookups (16 connections): info/refs with a token (live generation) (ratio) (target)",
+    "hub lookups (16 connections): GET /api/v1/environments/o/n (ratio) (target)",
   ]);
   for (const cells of rows) if (cells[5] !== "") assert.match(cells[5] ?? "", /^\d+\.\d\d$/);
+  // Each of the 3 pods fetched every store path it needed, and no path twice (the figure's point).
+  const downloads = rows.find((cells) => cells[2] === "flox: most downloads of one store path");
+  assert.equal(downloads?.[3], "1");
   // The hub's figures are a rate and a p99 (target column); every answer had the expected status.
   for (const cells of rows.filter((c) => c[1]?.startsWith("hub lookups"))) {
     assert.match(cells[6] ?? "", /^\d+\/s, p99 [\d.]+ ms, hub CPU [\d.]+ ms\/request(;|$)/);

@@ -4,27 +4,17 @@
  * although they are on the node; with `nix-mutable` it may add to /nix but never change a package.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { queryClosure } from "../../src/nix/closure.js";
 import type { StorePath } from "../../src/nix/store-path.js";
+import { useFloxNode } from "../harness/e2e-node.js";
 import { fixtureGeneration, helloGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
-import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
-import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER } from "../harness/flox-node.js";
 import { setConfigKeys } from "../harness/node-config-edit.js";
 import { runToCompletion } from "../harness/pod.js";
-import { makeTempDir, removeTree } from "../harness/temp.js";
 
-let work: string;
-let fixtures: Fixtures;
-let node: FloxNode;
-
-before(async () => {
-  work = await makeTempDir("closure");
-  fixtures = await buildFixturePackages(join(work, "fixtures"));
-  const { hello, coreutils, greeting } = fixtures.packages;
-  await writeFloxmeta(join(work, "floxmeta"), "acme", [
+const e2e = useFloxNode("closure", {
+  environments: ({ packages: { hello, coreutils, greeting } }) => [
     { name: "one", generations: [helloGeneration({ hello, coreutils })] },
     {
       name: "other",
@@ -35,21 +25,15 @@ before(async () => {
         ]),
       ],
     },
-  ]);
-  node = await startFloxNode({ gitUrl: `file://${join(work, "floxmeta")}`, fixtures });
-});
-
-after(async () => {
-  await node?.stop();
-  await removeTree(work);
+  ],
 });
 
 function run(name: string, env: string, script: string, annotations: Record<string, string> = {}) {
-  return runToCompletion(node.cri, {
+  return runToCompletion(e2e.node.cri, {
     name,
     runtimeHandler: FLOX_HANDLER,
     annotations: { "flox.dev/environment": env, ...annotations },
-    logDir: node.logDir,
+    logDir: e2e.node.logDir,
     containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["sh", "-c", script] }],
   });
 }
@@ -59,9 +43,9 @@ describe('[runtime] mount = "closure"', () => {
     // The other environment is on the node first (whole-store mount, the default).
     const other = await run("closure-other", "acme/other:1", "greet");
     assert.equal(other.exitCode, 0, other.error);
-    await setConfigKeys(node.configPath, "runtime", { mount: "closure" });
+    await setConfigKeys(e2e.node.configPath, "runtime", { mount: "closure" });
     try {
-      const greeting = fixtures.packages.greeting;
+      const greeting = e2e.fixtures.packages.greeting;
       const result = await run(
         "closure-one",
         "acme/one:1",
@@ -73,7 +57,7 @@ describe('[runtime] mount = "closure"', () => {
       const profile = (listed ?? "").split("\n").find((name) => name.includes("flox-env-run"));
       assert.ok(profile !== undefined, listed);
       const closure = await queryClosure([`/nix/store/${profile}` as StorePath], {
-        storeRoot: node.storeRoot,
+        storeRoot: e2e.node.storeRoot,
         substituters: [],
         trustedPublicKeys: [],
         requireSigs: true,
@@ -84,14 +68,14 @@ describe('[runtime] mount = "closure"', () => {
       );
       assert.equal(rest, "ABSENT\nHello, world!", "the other environment's package is not there; hello runs");
     } finally {
-      await setConfigKeys(node.configPath, "runtime", { mount: "store" });
+      await setConfigKeys(e2e.node.configPath, "runtime", { mount: "store" });
     }
   });
 
   it("with nix-mutable: /nix takes new files, the closure's packages stay read-only", async () => {
-    await setConfigKeys(node.configPath, "runtime", { mount: "closure" });
+    await setConfigKeys(e2e.node.configPath, "runtime", { mount: "closure" });
     try {
-      const hello = fixtures.packages.hello;
+      const hello = e2e.fixtures.packages.hello;
       const result = await run(
         "closure-mutable",
         "acme/one:1",
@@ -101,7 +85,7 @@ describe('[runtime] mount = "closure"', () => {
       assert.equal(result.exitCode, 0, result.error);
       assert.equal(result.output, "ADDED\nKEPT\nstore");
     } finally {
-      await setConfigKeys(node.configPath, "runtime", { mount: "store" });
+      await setConfigKeys(e2e.node.configPath, "runtime", { mount: "store" });
     }
   });
 });

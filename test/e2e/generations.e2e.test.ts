@@ -1,27 +1,18 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
+import { useFloxNode } from "../harness/e2e-node.js";
 import { fixtureGeneration, helloGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
-import { addGeneration, switchLive, writeFloxmeta } from "../harness/floxmeta-fixture.js";
-import { type GitHttpServer, serveGit } from "../harness/git-http-server.js";
-import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER } from "../harness/flox-node.js";
+import { addGeneration, switchLive } from "../harness/floxmeta-fixture.js";
 import { runToCompletion } from "../harness/pod.js";
-import { makeTempDir, removeTree } from "../harness/temp.js";
-
-let node: FloxNode;
-let git: GitHttpServer;
-let work: string;
-let fixtures: Fixtures;
-const root = () => join(work, "floxmeta");
 
 /** Runs `hello` from `env`; its output, or the start error. */
 async function hello(name: string, env: string): Promise<{ output?: string; error?: string }> {
-  const result = await runToCompletion(node.cri, {
+  const result = await runToCompletion(e2e.node.cri, {
     name,
     runtimeHandler: FLOX_HANDLER,
     annotations: { "flox.dev/environment": env },
-    logDir: node.logDir,
+    logDir: e2e.node.logDir,
     containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["hello"] }],
   });
   if (result.error !== undefined) return { error: result.error };
@@ -29,24 +20,14 @@ async function hello(name: string, env: string): Promise<{ output?: string; erro
   return { output: result.output ?? "" };
 }
 
-before(async () => {
-  work = await makeTempDir("generations");
-  fixtures = await buildFixturePackages(join(work, "fixtures"));
-  const { hello: h1, hello2, coreutils } = fixtures.packages;
-  await writeFloxmeta(root(), "acme", [
+const e2e = useFloxNode("generations", {
+  environments: ({ packages: { hello: h1, hello2, coreutils } }) => [
     {
       name: "web",
       generations: [helloGeneration({ hello: h1, coreutils }), helloGeneration({ hello: hello2, coreutils })],
     },
-  ]);
-  git = await serveGit(root());
-  node = await startFloxNode({ gitUrl: git.url, fixtures });
-});
-
-after(async () => {
-  await node?.stop();
-  await git?.close();
-  await removeTree(work);
+  ],
+  serveGit: {},
 });
 
 describe("generations at each container start", () => {
@@ -56,16 +37,16 @@ describe("generations at each container start", () => {
 
   it("follows a new generation pushed after the last start", async () => {
     await addGeneration(
-      root(),
+      e2e.floxmetaRoot,
       "acme",
       "web",
-      fixtureGeneration([{ installId: "hello", path: fixtures.packages["hello-other"] }]),
+      fixtureGeneration([{ installId: "hello", path: e2e.fixtures.packages["hello-other"] }]),
     );
     assert.deepEqual(await hello("gen-live-3", "acme/web"), { output: "Hello from hello-other" });
   });
 
   it("follows switch_generation back to an older generation", async () => {
-    await switchLive(root(), "acme", "web", 1);
+    await switchLive(e2e.floxmetaRoot, "acme", "web", 1);
     assert.deepEqual(await hello("gen-live-back-1", "acme/web"), { output: "Hello, world!" });
   });
 
@@ -75,10 +56,10 @@ describe("generations at each container start", () => {
   });
 
   it("does not refetch when the live generation has not moved", async () => {
-    const before = git.requests();
+    const before = e2e.git.requests();
     assert.deepEqual(await hello("gen-live-again", "acme/web"), { output: "Hello, world!" });
     // ls-remote is two requests (info/refs and the ls-refs command); a fetch would add more.
-    assert.ok(git.requests() - before <= 2, `requests: ${git.requests() - before}`);
+    assert.ok(e2e.git.requests() - before <= 2, `requests: ${e2e.git.requests() - before}`);
   });
 
   it("fails a generation that does not exist, naming the ones that do", async () => {

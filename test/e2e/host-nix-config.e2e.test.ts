@@ -9,71 +9,59 @@
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { type BinaryCacheServer, serveBinaryCache } from "../harness/binary-cache-server.js";
+import { useFloxNode } from "../harness/e2e-node.js";
 import { fixtureGeneration, helloGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
-import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
-import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER } from "../harness/flox-node.js";
 import { runToCompletion } from "../harness/pod.js";
-import { makeTempDir, removeTree } from "../harness/temp.js";
 
-let work: string;
-let fixtures: Fixtures;
-let node: FloxNode;
 /** A substituter only the hostile host config names: the runtime must never ask it anything. */
 let hostOnlyCache: BinaryCacheServer;
 
-before(async () => {
-  work = await makeTempDir("host-nix-config");
-  fixtures = await buildFixturePackages(join(work, "fixtures"));
-  hostOnlyCache = await serveBinaryCache(fixtures.cacheDir);
-
-  const hostConfDir = join(work, "host-etc-nix");
-  await mkdir(hostConfDir, { recursive: true });
-  const hostileConf = [
-    "build-users-group = imageless-no-such-group",
-    `substituters = http://127.0.0.1:9/dead ${hostOnlyCache.url}`,
-    "trusted-public-keys = someone-else-1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-    "require-sigs = false",
-    "sandbox = true",
-    "",
-  ].join("\n");
-  await writeFile(join(hostConfDir, "nix.conf"), hostileConf);
-  await writeFile(join(work, "user-nix.conf"), hostileConf);
-
-  const git = join(work, "git");
-  await writeFloxmeta(git, "acme", [
+const e2e = useFloxNode("host-nix-config", {
+  environments: (fixtures) => [
     { name: "hello", generations: [helloGeneration(fixtures.packages)] },
     {
       name: "unsigned",
       generations: [fixtureGeneration([{ installId: "unsigned", path: fixtures.packages.unsigned }])],
     },
-  ]);
-  node = await startFloxNode({
-    gitUrl: `file://${git}`,
-    fixtures,
-    env: {
-      NIX_CONF_DIR: hostConfDir,
-      NIX_USER_CONF_FILES: join(work, "user-nix.conf"),
-      NIX_REMOTE: "daemon",
-    },
-  });
+  ],
+  node: async ({ work, fixtures }) => {
+    hostOnlyCache = await serveBinaryCache(fixtures.cacheDir);
+    const hostConfDir = join(work, "host-etc-nix");
+    await mkdir(hostConfDir, { recursive: true });
+    const hostileConf = [
+      "build-users-group = imageless-no-such-group",
+      `substituters = http://127.0.0.1:9/dead ${hostOnlyCache.url}`,
+      "trusted-public-keys = someone-else-1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+      "require-sigs = false",
+      "sandbox = true",
+      "",
+    ].join("\n");
+    await writeFile(join(hostConfDir, "nix.conf"), hostileConf);
+    await writeFile(join(work, "user-nix.conf"), hostileConf);
+    return {
+      env: {
+        NIX_CONF_DIR: hostConfDir,
+        NIX_USER_CONF_FILES: join(work, "user-nix.conf"),
+        NIX_REMOTE: "daemon",
+      },
+    };
+  },
 });
 
 after(async () => {
-  await node?.stop();
   await hostOnlyCache?.close();
-  await removeTree(work);
 });
 
 describe("a node whose host Nix configuration is hostile", () => {
   it("starts a Flox pod, fetching only from the configured substituter", async () => {
-    const result = await runToCompletion(node.cri, {
+    const result = await runToCompletion(e2e.node.cri, {
       name: "hello",
       runtimeHandler: FLOX_HANDLER,
       annotations: { "flox.dev/environment": "acme/hello" },
-      logDir: node.logDir,
+      logDir: e2e.node.logDir,
       containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["hello"] }],
     });
     assert.deepEqual(result, { output: "Hello, world!", exitCode: 0 });
@@ -81,11 +69,11 @@ describe("a node whose host Nix configuration is hostile", () => {
   });
 
   it("still refuses a path no configured key signed, although the host says require-sigs = false", async () => {
-    const result = await runToCompletion(node.cri, {
+    const result = await runToCompletion(e2e.node.cri, {
       name: "unsigned",
       runtimeHandler: FLOX_HANDLER,
       annotations: { "flox.dev/environment": "acme/unsigned" },
-      logDir: node.logDir,
+      logDir: e2e.node.logDir,
       containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["unsigned"] }],
     });
     assert.equal(result.output, undefined);

@@ -4,34 +4,20 @@ import { readdir, readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { useFloxNode } from "../harness/e2e-node.js";
 import { helloGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
-import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
-import { buildFixturePackages } from "../harness/nix-fixtures.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER } from "../harness/flox-node.js";
 import { type RunningPod, type RunPodOptions, readContainerLog, removePod, runPod } from "../harness/pod.js";
-import { makeTempDir, removeTree } from "../harness/temp.js";
 
 const BUSYBOX = "localhost/busybox:test";
 
-let node: FloxNode;
-let work: string;
-
-before(async () => {
-  work = await makeTempDir("mixed");
-  const fixtures = await buildFixturePackages(join(work, "fixtures"));
-  const { hello, coreutils } = fixtures.packages;
-  await writeFloxmeta(join(work, "floxmeta"), "acme", [
+const e2e = useFloxNode("mixed", {
+  environments: ({ packages: { hello, coreutils } }) => [
     {
       name: "hello",
       generations: [helloGeneration({ hello, coreutils })],
     },
-  ]);
-  node = await startFloxNode({ gitUrl: `file://${join(work, "floxmeta")}`, fixtures });
-});
-
-after(async () => {
-  await node?.stop();
-  await removeTree(work);
+  ],
 });
 
 /** The mixed pod: a skipped init container, a skipped busybox sidecar, a Flox app and a skip-exec tool. */
@@ -44,7 +30,7 @@ function mixedPod(name: string, runtimeHandler: string): RunPodOptions {
       "flox.dev/skip-containers": "init, sidecar",
       "flox.dev/skip-containers-exec": "tool",
     },
-    logDir: node.logDir,
+    logDir: e2e.node.logDir,
     initContainers: [
       {
         name: "init",
@@ -70,7 +56,7 @@ const seen = new Map<string, string>();
 
 /** Copies each bundle's config.json as it appears (after runc create), until `stop()`. */
 function watchBundles(): { stop(): Promise<void> } {
-  const tasks = () => join(node.containerd.state, "io.containerd.runtime.v2.task", "k8s.io");
+  const tasks = () => join(e2e.node.containerd.state, "io.containerd.runtime.v2.task", "k8s.io");
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -124,16 +110,16 @@ describe("a pod mixing skipped and Flox containers", () => {
   before(async () => {
     const watcher = watchBundles();
     try {
-      flox = await runPod(node.cri, mixedPod("mixed", FLOX_HANDLER));
-      plain = await runPod(node.cri, mixedPod("mixed", "runc"));
+      flox = await runPod(e2e.node.cri, mixedPod("mixed", FLOX_HANDLER));
+      plain = await runPod(e2e.node.cri, mixedPod("mixed", "runc"));
       await sleep(200);
     } finally {
       await watcher.stop();
     }
   });
   after(async () => {
-    if (flox !== undefined) await removePod(node.cri, flox.podId);
-    if (plain !== undefined) await removePod(node.cri, plain.podId);
+    if (flox !== undefined) await removePod(e2e.node.cri, flox.podId);
+    if (plain !== undefined) await removePod(e2e.node.cri, plain.podId);
   });
 
   it("starts every container: the init container ran, then sidecar, app and tool", async () => {
@@ -141,7 +127,7 @@ describe("a pod mixing skipped and Flox containers", () => {
     assert.deepEqual(flox.initExitCodes, { init: 0 });
     assert.equal((await readContainerLog(flox.logPaths["init"] ?? "")).stdout, "init ran\n");
     for (const name of ["sidecar", "app", "tool"]) {
-      const status = await node.cri.containerStatus(flox.containers[name] ?? "");
+      const status = await e2e.node.cri.containerStatus(flox.containers[name] ?? "");
       assert.equal(status.state, "CONTAINER_RUNNING", name);
     }
   });
@@ -159,8 +145,8 @@ describe("a pod mixing skipped and Flox containers", () => {
       assert.ok(!parsed.process.env.some((e) => e.startsWith("FLOX_")));
       assert.equal(parsed.annotations["flox.dev/resolved-store-path"], undefined);
       const id = flox.containers[name] ?? "";
-      assert.equal(existsSync(join(node.stateDir, "containers", `${id}.json`)), false, "no record");
-      const exec = await node.cri.execSync(flox.containers["sidecar"] ?? "", ["env"], 20);
+      assert.equal(existsSync(join(e2e.node.stateDir, "containers", `${id}.json`)), false, "no record");
+      const exec = await e2e.node.cri.execSync(flox.containers["sidecar"] ?? "", ["env"], 20);
       assert.doesNotMatch(exec.stdout.toString(), /FLOX_ENV/);
     });
   }
@@ -169,7 +155,7 @@ describe("a pod mixing skipped and Flox containers", () => {
     const app = flox.containers["app"] ?? "";
     const spec = JSON.parse(await configJson(app)) as { mounts: { destination: string }[] };
     assert.ok(spec.mounts.some((m) => m.destination === "/nix"));
-    const hello = await node.cri.execSync(app, ["hello"], 20);
+    const hello = await e2e.node.cri.execSync(app, ["hello"], 20);
     assert.equal(hello.stdout.toString().trim(), "Hello, world!");
   });
 
@@ -181,10 +167,10 @@ describe("a pod mixing skipped and Flox containers", () => {
       await sleep(50);
     }
     assert.match(main, /^main FLOX_ENV=\/nix\/store\/[a-z0-9]{32}-flox-env-run\n$/);
-    const exec = await node.cri.execSync(tool, ["env"], 20);
+    const exec = await e2e.node.cri.execSync(tool, ["env"], 20);
     assert.equal(exec.exitCode, 0);
     assert.doesNotMatch(exec.stdout.toString(), /FLOX_ENV/);
-    const which = await node.cri.execSync(tool, ["sh", "-c", "command -v hello || echo none"], 20);
+    const which = await e2e.node.cri.execSync(tool, ["sh", "-c", "command -v hello || echo none"], 20);
     assert.equal(which.stdout.toString().trim(), "none");
   });
 });

@@ -8,23 +8,14 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
+import { useFloxNode } from "../harness/e2e-node.js";
 import { fixtureGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
-import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
-import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER } from "../harness/flox-node.js";
 import { type RunningPod, removePod, runPod } from "../harness/pod.js";
-import { makeTempDir, removeTree } from "../harness/temp.js";
 
-let node: FloxNode;
-let work: string;
-let fixtures: Fixtures;
-
-before(async () => {
-  work = await makeTempDir("mutable");
-  fixtures = await buildFixturePackages(join(work, "fixtures"));
-  const { coreutils, hello } = fixtures.packages;
-  await writeFloxmeta(join(work, "floxmeta"), "acme", [
+const e2e = useFloxNode("mutable", {
+  environments: ({ packages: { coreutils, hello } }) => [
     {
       name: "tools",
       generations: [
@@ -34,24 +25,18 @@ before(async () => {
         ]),
       ],
     },
-  ]);
-  node = await startFloxNode({ gitUrl: `file://${join(work, "floxmeta")}`, fixtures });
-});
-
-after(async () => {
-  await node?.stop();
-  await removeTree(work);
+  ],
 });
 
 async function startPod(name: string, mutable?: string): Promise<RunningPod> {
-  const pod = await runPod(node.cri, {
+  const pod = await runPod(e2e.node.cri, {
     name,
     runtimeHandler: FLOX_HANDLER,
     annotations: {
       "flox.dev/environment": "acme/tools:1",
       ...(mutable === undefined ? {} : { "flox.dev/nix-mutable": mutable }),
     },
-    logDir: node.logDir,
+    logDir: e2e.node.logDir,
     containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["sleep", "600"] }],
   });
   assert.deepEqual(pod.startErrors, {});
@@ -59,7 +44,7 @@ async function startPod(name: string, mutable?: string): Promise<RunningPod> {
 }
 
 async function sh(containerId: string, script: string) {
-  const result = await node.cri.execSync(containerId, ["sh", "-c", script], 20);
+  const result = await e2e.node.cri.execSync(containerId, ["sh", "-c", script], 20);
   return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
 }
 
@@ -75,12 +60,12 @@ async function storeDigest(): Promise<string> {
       else if (info.isDirectory()) await walk(path);
     }
   };
-  await walk(join(node.storeRoot, "nix", "store"));
+  await walk(join(e2e.node.storeRoot, "nix", "store"));
   return hash.digest("hex");
 }
 
 function overlayDir(containerId: string): string {
-  return join(node.stateDir, "overlay", containerId);
+  return join(e2e.node.stateDir, "overlay", containerId);
 }
 
 describe("flox.dev/nix-mutable", () => {
@@ -94,12 +79,12 @@ describe("flox.dev/nix-mutable", () => {
       assert.notEqual((await sh(app, "mkdir /nix/var/imageless")).code, 0);
       assert.equal(existsSync(overlayDir(app)), false, "no overlay for a read-only /nix");
     } finally {
-      await removePod(node.cri, pod.podId);
+      await removePod(e2e.node.cri, pod.podId);
     }
   });
 
   it("gives each mutable container a private writable /nix, never writing the node's store", async () => {
-    const { hello } = fixtures.packages;
+    const { hello } = e2e.fixtures.packages;
     const first = await startPod("mutable-a", "true");
     let second: RunningPod | undefined;
     try {
@@ -107,7 +92,7 @@ describe("flox.dev/nix-mutable", () => {
       second = await startPod("mutable-b", "TRUE");
       const b = second.containers["app"] ?? "";
       const before = await storeDigest();
-      const helloOnNode = await readFile(join(node.storeRoot, hello, "bin", "hello"), "utf8");
+      const helloOnNode = await readFile(join(e2e.node.storeRoot, hello, "bin", "hello"), "utf8");
 
       const write = await sh(
         a,
@@ -125,26 +110,26 @@ describe("flox.dev/nix-mutable", () => {
       assert.equal(other.stdout, "Hello, world!\n", "B sees the store as the node has it");
 
       assert.equal(await storeDigest(), before, "the node's store is unchanged");
-      assert.equal(await readFile(join(node.storeRoot, hello, "bin", "hello"), "utf8"), helloOnNode);
+      assert.equal(await readFile(join(e2e.node.storeRoot, hello, "bin", "hello"), "utf8"), helloOnNode);
 
-      await removePod(node.cri, first.podId);
+      await removePod(e2e.node.cri, first.podId);
       assert.equal(existsSync(overlayDir(a)), false, "A's overlay dirs are removed with it");
       assert.ok(existsSync(overlayDir(b)), "B's overlay is still there");
-      await removePod(node.cri, second.podId);
+      await removePod(e2e.node.cri, second.podId);
       second = undefined;
       assert.equal(existsSync(overlayDir(b)), false);
     } finally {
-      await removePod(node.cri, first.podId).catch(() => undefined);
-      if (second !== undefined) await removePod(node.cri, second.podId);
+      await removePod(e2e.node.cri, first.podId).catch(() => undefined);
+      if (second !== undefined) await removePod(e2e.node.cri, second.podId);
     }
   });
 
   it("fails StartContainer for a value that is not a boolean", async () => {
-    const pod = await runPod(node.cri, {
+    const pod = await runPod(e2e.node.cri, {
       name: "mutable-bad",
       runtimeHandler: FLOX_HANDLER,
       annotations: { "flox.dev/environment": "acme/tools:1", "flox.dev/nix-mutable": "yes" },
-      logDir: node.logDir,
+      logDir: e2e.node.logDir,
       containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["true"] }],
     });
     try {
@@ -153,7 +138,7 @@ describe("flox.dev/nix-mutable", () => {
         /imageless: annotation flox\.dev\/nix-mutable: cannot use "yes"/,
       );
     } finally {
-      await removePod(node.cri, pod.podId);
+      await removePod(e2e.node.cri, pod.podId);
     }
   });
 });

@@ -7,62 +7,44 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { promisify } from "node:util";
+import { useFloxNode } from "../harness/e2e-node.js";
 import { fixtureGeneration, helloGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
-import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
-import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER } from "../harness/flox-node.js";
 import { removePod, runPod, runToCompletion } from "../harness/pod.js";
 import { repoRoot } from "../harness/repo-root.js";
-import { makeTempDir, removeTree } from "../harness/temp.js";
 
 const run = promisify(execFile);
 
-let work: string;
-let node: FloxNode;
-let fixtures: Fixtures;
-
 async function imageless(args: readonly string[]): Promise<unknown> {
   const { stdout } = await run(join(repoRoot(), "bin", "imageless"), [...args], {
-    env: { ...process.env, IMAGELESS_CONFIG: node.configPath },
+    env: { ...process.env, IMAGELESS_CONFIG: e2e.node.configPath },
   });
   return JSON.parse(stdout);
 }
 
 const present = (path: string) =>
-  stat(join(node.storeRoot, path)).then(
+  stat(join(e2e.node.storeRoot, path)).then(
     () => true,
     () => false,
   );
 
-before(async () => {
-  work = await makeTempDir("node-gc");
-  fixtures = await buildFixturePackages(join(work, "fixtures"));
-  const { hello, coreutils } = fixtures.packages;
-  await writeFloxmeta(join(work, "floxmeta"), "acme", [
-    { name: "hello", generations: [helloGeneration({ hello, coreutils })] },
+const e2e = useFloxNode("node-gc", {
+  environments: ({ packages }) => [
+    { name: "hello", generations: [helloGeneration(packages)] },
     {
       name: "other",
       generations: [
         fixtureGeneration([
-          { installId: "hello", path: fixtures.packages["hello-other"] },
-          { installId: "coreutils", path: coreutils },
+          { installId: "hello", path: packages["hello-other"] },
+          { installId: "coreutils", path: packages.coreutils },
         ]),
       ],
     },
-  ]);
-  node = await startFloxNode({
-    gitUrl: `file://${join(work, "floxmeta")}`,
-    fixtures,
-    // Anything unused is old enough: the test is about in use versus not.
-    extraConfig: '[gc]\nkeep-unused = "0s"\n',
-  });
-});
-
-after(async () => {
-  await node?.stop();
-  await removeTree(work);
+  ],
+  // Anything unused is old enough: the test is about in use versus not.
+  node: () => ({ extraConfig: '[gc]\nkeep-unused = "0s"\n' }),
 });
 
 interface StatusJson {
@@ -77,8 +59,8 @@ interface StatusJson {
 
 describe("imageless node gc", () => {
   it("frees the environment no container uses, reports its bytes, and keeps the running one running", async () => {
-    const logDir = join(node.dir, "pod-logs");
-    const server = await runPod(node.cri, {
+    const logDir = join(e2e.node.dir, "pod-logs");
+    const server = await runPod(e2e.node.cri, {
       name: "server",
       runtimeHandler: FLOX_HANDLER,
       annotations: { "flox.dev/environment": "acme/hello" },
@@ -88,7 +70,7 @@ describe("imageless node gc", () => {
     try {
       assert.deepEqual(server.startErrors, {});
       const app = server.containers["app"] ?? "";
-      const once = await runToCompletion(node.cri, {
+      const once = await runToCompletion(e2e.node.cri, {
         name: "once",
         runtimeHandler: FLOX_HANDLER,
         annotations: { "flox.dev/environment": "acme/other" },
@@ -123,27 +105,27 @@ describe("imageless node gc", () => {
           ...gc,
           deletedPaths:
             gc.deletedPaths.some((p) => p === unusedPath) &&
-            gc.deletedPaths.includes(fixtures.packages["hello-other"]),
+            gc.deletedPaths.includes(e2e.fixtures.packages["hello-other"]),
           freedBytes: gc.freedBytes > 0,
         },
         { freedProfiles: [unusedPath], deletedPaths: true, freedBytes: true, inUse: 1 },
       );
-      for (const kept of [inUsePath, fixtures.packages.hello, fixtures.packages.coreutils]) {
+      for (const kept of [inUsePath, e2e.fixtures.packages.hello, e2e.fixtures.packages.coreutils]) {
         assert.ok(!gc.deletedPaths.includes(kept), `${kept} was deleted`);
       }
       assert.deepEqual(
         {
           unused: await present(unusedPath),
-          helloOther: await present(fixtures.packages["hello-other"]),
+          helloOther: await present(e2e.fixtures.packages["hello-other"]),
           inUse: await present(inUsePath),
-          hello: await present(fixtures.packages.hello),
-          coreutils: await present(fixtures.packages.coreutils),
+          hello: await present(e2e.fixtures.packages.hello),
+          coreutils: await present(e2e.fixtures.packages.coreutils),
         },
         { unused: false, helloOther: false, inUse: true, hello: true, coreutils: true },
       );
 
       // The running container still has its environment.
-      const exec = await node.cri.execSync(app, ["hello"], 30);
+      const exec = await e2e.node.cri.execSync(app, ["hello"], 30);
       assert.deepEqual(
         { exitCode: exec.exitCode, stdout: exec.stdout.toString() },
         { exitCode: 0, stdout: "Hello, world!\n" },
@@ -161,7 +143,7 @@ describe("imageless node gc", () => {
       };
       assert.deepEqual([again.freedProfiles, again.deletedPaths], [[], []]);
     } finally {
-      await removePod(node.cri, server.podId);
+      await removePod(e2e.node.cri, server.podId);
     }
   });
 });

@@ -2,23 +2,17 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { useFloxNode } from "../harness/e2e-node.js";
 import { fixtureGeneration, helloGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
-import { addGeneration, writeFloxmeta } from "../harness/floxmeta-fixture.js";
-import { type GitHttpServer, serveGit } from "../harness/git-http-server.js";
-import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER } from "../harness/flox-node.js";
+import { addGeneration } from "../harness/floxmeta-fixture.js";
 import { setConfigKeys } from "../harness/node-config-edit.js";
 import { runToCompletion } from "../harness/pod.js";
-import { makeTempDir, removeTree } from "../harness/temp.js";
 
 const TOKEN = `imageless-offline-${randomBytes(12).toString("hex")}`;
 
-let node: FloxNode;
-let git: GitHttpServer | undefined;
-let work: string;
-let fixtures: Fixtures;
 let secret: string;
 
 /** Runs `hello` from `env` with or without the token; returns its output or the start error. */
@@ -27,11 +21,11 @@ async function runHello(
   env: string,
   withToken = true,
 ): Promise<{ output?: string; error?: string }> {
-  const result = await runToCompletion(node.cri, {
+  const result = await runToCompletion(e2e.node.cri, {
     name,
     runtimeHandler: FLOX_HANDLER,
     annotations: { "flox.dev/environment": env },
-    logDir: node.logDir,
+    logDir: e2e.node.logDir,
     containers: [
       {
         name: "app",
@@ -48,34 +42,26 @@ async function runHello(
   return { output: result.output ?? "" };
 }
 
-before(async () => {
-  work = await makeTempDir("offline");
-  fixtures = await buildFixturePackages(join(work, "fixtures"));
-  const { hello, hello2, coreutils } = fixtures.packages;
-  await writeFloxmeta(join(work, "floxmeta"), "acme", [
+const e2e = useFloxNode("offline", {
+  environments: ({ packages: { hello, hello2, coreutils } }) => [
     {
       name: "web",
       generations: [helloGeneration({ hello, coreutils }), helloGeneration({ hello: hello2, coreutils })],
     },
-  ]);
-  git = await serveGit(join(work, "floxmeta"), { requireToken: TOKEN });
-  node = await startFloxNode({ gitUrl: git.url, fixtures });
-  secret = join(work, "secret");
-  await mkdir(secret);
-  await writeFile(join(secret, "floxhub-token"), TOKEN);
-});
-
-after(async () => {
-  await node?.stop();
-  await git?.close();
-  await removeTree(work);
+  ],
+  serveGit: { requireToken: TOKEN },
+  afterStart: async () => {
+    secret = join(e2e.work, "secret");
+    await mkdir(secret);
+    await writeFile(join(secret, "floxhub-token"), TOKEN);
+  },
 });
 
 describe("starts while the hub is unreachable (offline grace)", () => {
   it("runs pinned and live while the hub is up, recording the authorisation without the token", async () => {
     assert.deepEqual(await runHello("online-pinned", "acme/web:1"), { output: "Hello, world!" });
     assert.deepEqual(await runHello("online-live", "acme/web"), { output: "Hello, world! (v2)" });
-    const records = join(node.stateDir, "authorisations", "acme", "web");
+    const records = join(e2e.node.stateDir, "authorisations", "acme", "web");
     const files = await readdir(records);
     assert.equal(files.length, 1);
     assert.match(files[0] ?? "", /^sha256-[0-9a-f]{64}\.json$/);
@@ -84,18 +70,17 @@ describe("starts while the hub is unreachable (offline grace)", () => {
     assert.equal(JSON.parse(text).live.generation, 2);
     // A generation pushed after the node last looked: the node never holds it.
     await addGeneration(
-      join(work, "floxmeta"),
+      e2e.floxmetaRoot,
       "acme",
       "web",
-      fixtureGeneration([{ installId: "hello", path: fixtures.packages.hello }]),
+      fixtureGeneration([{ installId: "hello", path: e2e.fixtures.packages.hello }]),
     );
-    await git?.close();
-    git = undefined;
+    await e2e.git.close();
   });
 
   it("runs a pinned generation the node holds, logging start.offline", async () => {
     assert.deepEqual(await runHello("offline-pinned", "acme/web:1"), { output: "Hello, world!" });
-    const log = await readFile(node.runtimeLog, "utf8");
+    const log = await readFile(e2e.node.runtimeLog, "utf8");
     const warning = log
       .split("\n")
       .filter((line) => line.includes('"event":"start.offline"'))
@@ -128,7 +113,7 @@ describe("starts while the hub is unreachable (offline grace)", () => {
   });
 
   it("fails once the grace period is over", async () => {
-    await setConfigKeys(node.configPath, "floxhub", { "offline-grace": "1s" });
+    await setConfigKeys(e2e.node.configPath, "floxhub", { "offline-grace": "1s" });
     await sleep(1100);
     const { error } = await runHello("offline-expired", "acme/web:1");
     assert.match(

@@ -4,19 +4,15 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { VERSION } from "../../src/version.js";
+import { useFloxNode } from "../harness/e2e-node.js";
 import { helloGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
-import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
-import { buildFixturePackages } from "../harness/nix-fixtures.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER, startFloxNode } from "../harness/flox-node.js";
 import { setConfigKeys } from "../harness/node-config-edit.js";
 import { type RunningPod, readContainerLog, removePod, runPod, waitForExit } from "../harness/pod.js";
-import { makeTempDir, removeTree } from "../harness/temp.js";
 
-let node: FloxNode;
-let work: string;
 let spool: string;
 
 type Event = Record<string, unknown>;
@@ -37,48 +33,41 @@ async function runOnce(
   command: string[] = ["hello"],
   inspect?: (pod: RunningPod) => Promise<void>,
 ): Promise<RunningPod> {
-  const pod = await runPod(node.cri, {
+  const pod = await runPod(e2e.node.cri, {
     name,
     runtimeHandler: FLOX_HANDLER,
     annotations,
-    logDir: node.logDir,
+    logDir: e2e.node.logDir,
     containers: [{ name: "app", image: EMPTY_IMAGE_REF, command }],
   });
   try {
     if (inspect !== undefined) await inspect(pod);
     else if (pod.startErrors["app"] === undefined)
-      assert.equal(await waitForExit(node.cri, pod.containers["app"] ?? "", 30_000), 0);
+      assert.equal(await waitForExit(e2e.node.cri, pod.containers["app"] ?? "", 30_000), 0);
     return pod;
   } finally {
-    await removePod(node.cri, pod.podId);
+    await removePod(e2e.node.cri, pod.podId);
   }
 }
 
 /** Waits until no telemetry sender holds the node's lock (so nothing outlives the suite). */
 async function senderDone(): Promise<void> {
-  const lock = join(node.stateDir, "telemetry", "sender.lock");
+  const lock = join(e2e.node.stateDir, "telemetry", "sender.lock");
   for (let i = 0; i < 200 && existsSync(lock); i++) await sleep(50);
 }
 
-before(async () => {
-  work = await makeTempDir("telemetry");
-  const fixtures = await buildFixturePackages(join(work, "fixtures"));
-  const { hello, coreutils } = fixtures.packages;
-  await writeFloxmeta(join(work, "floxmeta"), "acme", [
+const e2e = useFloxNode("telemetry", {
+  environments: ({ packages: { hello, coreutils } }) => [
     {
       name: "hello",
       generations: [helloGeneration({ hello, coreutils })],
     },
-  ]);
-  node = await startFloxNode({ gitUrl: `file://${join(work, "floxmeta")}`, fixtures });
-  await setConfigKeys(node.configPath, "telemetry", { enabled: true });
-  spool = join(node.stateDir, "telemetry", "events.jsonl");
-});
-
-after(async () => {
-  if (node !== undefined) await senderDone();
-  await node?.stop();
-  await removeTree(work);
+  ],
+  beforeStop: senderDone,
+  afterStart: async () => {
+    await setConfigKeys(e2e.node.configPath, "telemetry", { enabled: true });
+    spool = join(e2e.node.stateDir, "telemetry", "events.jsonl");
+  },
 });
 
 describe("telemetry of container starts", () => {
@@ -122,7 +111,7 @@ describe("telemetry of container starts", () => {
       async (pod) => {
         assert.deepEqual(pod.startErrors, {});
         const id = pod.containers["app"] ?? "";
-        const exec = await node.cri.execSync(id, ["env"], 20);
+        const exec = await e2e.node.cri.execSync(id, ["env"], 20);
         assert.match(exec.stdout.toString(), /^FLOX_DISABLE_METRICS=true$/m);
         let main = "";
         for (let i = 0; i < 100 && !main.includes("\n"); i++) {
@@ -159,20 +148,20 @@ describe("telemetry of container starts", () => {
   });
 
   it("records nothing with [telemetry] enabled = false", async () => {
-    await setConfigKeys(node.configPath, "telemetry", { enabled: false });
+    await setConfigKeys(e2e.node.configPath, "telemetry", { enabled: false });
     try {
       const before = (await spooled()).length;
       await runOnce("tm-node-off", { "flox.dev/environment": "acme/hello:1" });
       assert.equal((await spooled()).length, before);
     } finally {
-      await setConfigKeys(node.configPath, "telemetry", { enabled: true });
+      await setConfigKeys(e2e.node.configPath, "telemetry", { enabled: true });
     }
   });
 
   it("records nothing when FLOX_DISABLE_METRICS is set in the runtime's environment", async () => {
     const quiet = await startFloxNode({
-      gitUrl: `file://${join(work, "floxmeta")}`,
-      fixtures: node.fixtures,
+      gitUrl: e2e.gitUrl,
+      fixtures: e2e.node.fixtures,
       env: { FLOX_DISABLE_METRICS: "1" },
     });
     try {
@@ -211,7 +200,7 @@ describe("telemetry of container starts", () => {
     const { port } = server.address() as AddressInfo;
     try {
       const waiting = (await spooled()).length;
-      await setConfigKeys(node.configPath, "telemetry", { endpoint: `http://127.0.0.1:${port}/events` });
+      await setConfigKeys(e2e.node.configPath, "telemetry", { endpoint: `http://127.0.0.1:${port}/events` });
       await runOnce("tm-send", { "flox.dev/environment": "acme/hello" });
       for (let i = 0; i < 200 && received.length < waiting + 1; i++) await sleep(50);
       assert.equal(received.length, waiting + 1, "every spooled event and the new one arrived");
@@ -220,7 +209,7 @@ describe("telemetry of container starts", () => {
       await senderDone();
       assert.equal((await spooled()).length, 0, "the spool was emptied");
     } finally {
-      await setConfigKeys(node.configPath, "telemetry", { endpoint: "" });
+      await setConfigKeys(e2e.node.configPath, "telemetry", { endpoint: "" });
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
@@ -228,13 +217,13 @@ describe("telemetry of container starts", () => {
 
   it("starts the pod when the spool cannot be written, logging telemetry.failed", async () => {
     await senderDone();
-    const dir = join(node.stateDir, "telemetry");
+    const dir = join(e2e.node.stateDir, "telemetry");
     await rm(dir, { recursive: true, force: true });
     await writeFile(dir, "not a directory");
     try {
       const pod = await runOnce("tm-broken-spool", { "flox.dev/environment": "acme/hello:1" });
       assert.deepEqual(pod.startErrors, {});
-      assert.match(await readFile(node.runtimeLog, "utf8"), /"event":"telemetry\.failed"/);
+      assert.match(await readFile(e2e.node.runtimeLog, "utf8"), /"event":"telemetry\.failed"/);
     } finally {
       await rm(dir, { force: true });
       await mkdir(dir);

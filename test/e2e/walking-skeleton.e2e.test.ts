@@ -3,29 +3,22 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { queryClosure } from "../../src/nix/closure.js";
 import { serveBinaryCache } from "../harness/binary-cache-server.js";
+import { useFloxNode } from "../harness/e2e-node.js";
 import { helloGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, type FloxNode, startFloxNode } from "../harness/flox-node.js";
-import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
-import { buildFixturePackages } from "../harness/nix-fixtures.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER, startFloxNode } from "../harness/flox-node.js";
 import { readContainerLog, removePod, runPod, waitForExit } from "../harness/pod.js";
 import { repoRoot } from "../harness/repo-root.js";
-import { makeTempDir, removeTree } from "../harness/temp.js";
 
 const run = promisify(execFile);
 
 // One node for the suite: containerd start and the fixture build cost seconds, the pods milliseconds.
-let node: FloxNode;
-let work: string;
 
-before(async () => {
-  work = await makeTempDir("skeleton");
-  const fixtures = await buildFixturePackages(join(work, "fixtures"));
-  const { hello, hello2, coreutils } = fixtures.packages;
-  await writeFloxmeta(join(work, "floxmeta"), "acme", [
+const e2e = useFloxNode("skeleton", {
+  environments: ({ packages: { hello, hello2, coreutils } }) => [
     {
       name: "hello",
       generations: [
@@ -36,13 +29,7 @@ before(async () => {
         ),
       ],
     },
-  ]);
-  node = await startFloxNode({ gitUrl: `file://${join(work, "floxmeta")}`, fixtures });
-});
-
-after(async () => {
-  await node?.stop();
-  await removeTree(work);
+  ],
 });
 
 /** The config.json containerd and runc used for a container (the wrapper edits it in place). */
@@ -52,7 +39,7 @@ async function bundleSpec(containerId: string): Promise<{
   process?: { env?: string[] };
 }> {
   const path = join(
-    node.containerd.state,
+    e2e.node.containerd.state,
     "io.containerd.runtime.v2.task",
     "k8s.io",
     containerId,
@@ -63,7 +50,7 @@ async function bundleSpec(containerId: string): Promise<{
 
 /** The node log's `realise.*` events (of one container), without what differs run to run (time, pid). */
 async function realiseEvents(containerId?: string): Promise<Record<string, unknown>[]> {
-  const lines = (await readFile(node.runtimeLog, "utf8")).split("\n").filter((line) => line !== "");
+  const lines = (await readFile(e2e.node.runtimeLog, "utf8")).split("\n").filter((line) => line !== "");
   return lines
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .filter((e) => String(e["event"]).startsWith("realise."))
@@ -85,7 +72,7 @@ async function podRun(
   flags: readonly string[],
   opts: { readonly env: string; readonly terminal: boolean },
 ): Promise<{ stdout: string; stderr: string }> {
-  const manifest = join(work, `${name}.yaml`);
+  const manifest = join(e2e.work, `${name}.yaml`);
   await writeFile(
     manifest,
     [
@@ -98,16 +85,16 @@ async function podRun(
       "",
     ].join("\n"),
   );
-  const socket = ["--containerd-socket", node.containerd.socket];
+  const socket = ["--containerd-socket", e2e.node.containerd.socket];
   const argv = [
     "pod",
     "run",
     manifest,
     ...socket,
     "--log-dir",
-    node.logDir,
+    e2e.node.logDir,
     "--node-config",
-    node.configPath,
+    e2e.node.configPath,
   ];
   const command = [join(repoRoot(), "bin", "imageless"), ...argv, ...flags];
   try {
@@ -147,7 +134,7 @@ async function narinfoSizes(paths: readonly string[]): Promise<{ download: numbe
   let unpacked = 0;
   for (const path of paths) {
     const hash = path.slice("/nix/store/".length, "/nix/store/".length + 32);
-    const narinfo = await readFile(join(node.fixtures.cacheDir, `${hash}.narinfo`), "utf8");
+    const narinfo = await readFile(join(e2e.node.fixtures.cacheDir, `${hash}.narinfo`), "utf8");
     download += Number(/^FileSize: (\d+)$/m.exec(narinfo)?.[1]);
     unpacked += Number(/^NarSize: (\d+)$/m.exec(narinfo)?.[1]);
   }
@@ -156,8 +143,8 @@ async function narinfoSizes(paths: readonly string[]): Promise<{ download: numbe
 
 describe("a pod on the flox runtime", () => {
   it("shows a first start's downloads on a terminal from the node log (realise.*), and nothing for a warm start or --json", async () => {
-    const { hello, coreutils } = node.fixtures.packages;
-    const closure = [...(await queryClosure([hello, coreutils], node.fixtures.buildStore))].sort();
+    const { hello, coreutils } = e2e.node.fixtures.packages;
+    const closure = [...(await queryClosure([hello, coreutils], e2e.node.fixtures.buildStore))].sort();
     // `script` gives imageless pod run a terminal, as a person has; its output is the terminal's.
     const first = await podRunOnTerminal("progress-first", []);
     const started = (await realiseEvents()).find((e) => e["event"] === "realise.started");
@@ -193,7 +180,7 @@ describe("a pod on the flox runtime", () => {
     const piped = await podRun("progress-piped", [], { env: "acme/hello:2", terminal: false });
     assert.ok(
       (await realiseEvents()).some(
-        (e) => e["event"] === "realise.path" && e["path"] === node.fixtures.packages.hello2,
+        (e) => e["event"] === "realise.path" && e["path"] === e2e.node.fixtures.packages.hello2,
       ),
     );
     assert.equal(piped.stderr, "");
@@ -201,51 +188,51 @@ describe("a pod on the flox runtime", () => {
   });
 
   it("runs a package binary from the environment, its output in the container log", async () => {
-    const pod = await runPod(node.cri, {
+    const pod = await runPod(e2e.node.cri, {
       name: "hello-live",
       runtimeHandler: FLOX_HANDLER,
       annotations: { "flox.dev/environment": "acme/hello:1" },
-      logDir: node.logDir,
+      logDir: e2e.node.logDir,
       containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["hello"] }],
     });
     try {
       assert.deepEqual(pod.startErrors, {});
       const app = pod.containers["app"] ?? "";
-      assert.equal(await waitForExit(node.cri, app, 30_000), 0);
+      assert.equal(await waitForExit(e2e.node.cri, app, 30_000), 0);
       const log = await readContainerLog(pod.logPaths["app"] ?? "");
       assert.equal(log.stdout.trim(), "Hello, world!");
     } finally {
-      await removePod(node.cri, pod.podId);
+      await removePod(e2e.node.cri, pod.podId);
     }
   });
 
   it("gives ExecSync the environment: $FLOX_ENV/bin first on PATH and package binaries runnable", async () => {
-    const pod = await runPod(node.cri, {
+    const pod = await runPod(e2e.node.cri, {
       name: "hello-exec",
       runtimeHandler: FLOX_HANDLER,
       annotations: { "flox.dev/environment": "acme/hello:1" },
-      logDir: node.logDir,
+      logDir: e2e.node.logDir,
       containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["sleep", "600"] }],
     });
     try {
       assert.deepEqual(pod.startErrors, {});
       const app = pod.containers["app"] ?? "";
-      const path = await node.cri.execSync(app, ["sh", "-c", 'echo "$PATH"'], 20);
+      const path = await e2e.node.cri.execSync(app, ["sh", "-c", 'echo "$PATH"'], 20);
       assert.equal(path.exitCode, 0);
-      const floxEnv = await node.cri.execSync(app, ["sh", "-c", 'echo "$FLOX_ENV"'], 20);
+      const floxEnv = await e2e.node.cri.execSync(app, ["sh", "-c", 'echo "$FLOX_ENV"'], 20);
       const env = floxEnv.stdout.toString().trim();
       assert.match(env, /^\/nix\/store\/[a-z0-9]{32}-flox-env-run$/);
       assert.ok(
         path.stdout.toString().startsWith(`${env}/bin:`),
         `PATH starts with $FLOX_ENV/bin: ${path.stdout}`,
       );
-      const hello = await node.cri.execSync(app, ["hello"], 20);
+      const hello = await e2e.node.cri.execSync(app, ["hello"], 20);
       assert.equal(hello.stdout.toString().trim(), "Hello, world!");
       // /nix is the node's store, read-only.
-      const write = await node.cri.execSync(app, ["touch", "/nix/store/x"], 20);
+      const write = await e2e.node.cri.execSync(app, ["touch", "/nix/store/x"], 20);
       assert.notEqual(write.exitCode, 0);
     } finally {
-      await removePod(node.cri, pod.podId);
+      await removePod(e2e.node.cri, pod.podId);
     }
   });
 
@@ -255,21 +242,21 @@ describe("a pod on the flox runtime", () => {
       ["pinned", "acme/hello:1"],
       ["live", "acme/hello"],
     ] as const) {
-      const pod = await runPod(node.cri, {
+      const pod = await runPod(e2e.node.cri, {
         name: `hello-${label}`,
         runtimeHandler: FLOX_HANDLER,
         annotations: { "flox.dev/environment": ref },
-        logDir: node.logDir,
+        logDir: e2e.node.logDir,
         containers: [
           { name: "app", image: EMPTY_IMAGE_REF, command: ["sh", "-c", 'hello; echo "$GREETING"'] },
         ],
       });
       try {
         assert.deepEqual(pod.startErrors, {});
-        assert.equal(await waitForExit(node.cri, pod.containers["app"] ?? "", 30_000), 0);
+        assert.equal(await waitForExit(e2e.node.cri, pod.containers["app"] ?? "", 30_000), 0);
         outputs[label] = (await readContainerLog(pod.logPaths["app"] ?? "")).stdout.trim();
       } finally {
-        await removePod(node.cri, pod.podId);
+        await removePod(e2e.node.cri, pod.podId);
       }
     }
     assert.equal(outputs["pinned"], "Hello, world!");
@@ -277,10 +264,10 @@ describe("a pod on the flox runtime", () => {
   });
 
   it("leaves the sandbox and a container without flox.dev/environment unmodified", async () => {
-    const pod = await runPod(node.cri, {
+    const pod = await runPod(e2e.node.cri, {
       name: "plain",
       runtimeHandler: FLOX_HANDLER,
-      logDir: node.logDir,
+      logDir: e2e.node.logDir,
       containers: [{ name: "app", image: "localhost/busybox:test", command: ["sleep", "600"] }],
     });
     try {
@@ -300,21 +287,21 @@ describe("a pod on the flox runtime", () => {
         sandbox.mounts?.some((m) => m.destination === "/nix"),
         false,
       );
-      const env = await node.cri.execSync(app, ["env"], 20);
+      const env = await e2e.node.cri.execSync(app, ["env"], 20);
       assert.doesNotMatch(env.stdout.toString(), /FLOX_ENV/);
-      assert.equal(existsSync(join(node.stateDir, "containers", `${app}.json`)), false);
+      assert.equal(existsSync(join(e2e.node.stateDir, "containers", `${app}.json`)), false);
     } finally {
-      await removePod(node.cri, pod.podId);
+      await removePod(e2e.node.cri, pod.podId);
     }
   });
 
   for (const value of ["no-slash", "a/b:0", "a/b:x"]) {
     it(`fails StartContainer for flox.dev/environment=${JSON.stringify(value)}, naming both, leaving nothing behind`, async () => {
-      const pod = await runPod(node.cri, {
+      const pod = await runPod(e2e.node.cri, {
         name: `bad-${value.replace(/[^a-z0-9]/g, "-")}`,
         runtimeHandler: FLOX_HANDLER,
         annotations: { "flox.dev/environment": value },
-        logDir: node.logDir,
+        logDir: e2e.node.logDir,
         containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["hello"] }],
       });
       try {
@@ -324,19 +311,19 @@ describe("a pod on the flox runtime", () => {
           /OCI runtime create failed: imageless: annotation flox\.dev\/environment: cannot use/,
         );
         assert.ok(error.includes(JSON.stringify(value)), error);
-        const records = existsSync(join(node.stateDir, "containers"))
-          ? await readdir(join(node.stateDir, "containers"))
+        const records = existsSync(join(e2e.node.stateDir, "containers"))
+          ? await readdir(join(e2e.node.stateDir, "containers"))
           : [];
         assert.ok(
           !records.some((file) => file.startsWith(pod.containers["app"] ?? "?")),
           "no container record",
         );
-        const roots = existsSync(join(node.stateDir, "gcroots"))
-          ? await readdir(join(node.stateDir, "gcroots"))
+        const roots = existsSync(join(e2e.node.stateDir, "gcroots"))
+          ? await readdir(join(e2e.node.stateDir, "gcroots"))
           : [];
         assert.ok(!roots.includes(pod.containers["app"] ?? "?"), "no gc root");
       } finally {
-        await removePod(node.cri, pod.podId);
+        await removePod(e2e.node.cri, pod.podId);
       }
     });
   }
@@ -344,11 +331,11 @@ describe("a pod on the flox runtime", () => {
 
 describe("two pods starting the same uncached environment at once", () => {
   it("both run, with one download per store path", async () => {
-    const cache = await serveBinaryCache(node.fixtures.cacheDir, { narDelayMs: 300 });
+    const cache = await serveBinaryCache(e2e.node.fixtures.cacheDir, { narDelayMs: 300 });
     const second = await startFloxNode({
-      gitUrl: `file://${join(work, "floxmeta")}`,
+      gitUrl: e2e.gitUrl,
       substituter: cache.url,
-      fixtures: node.fixtures,
+      fixtures: e2e.node.fixtures,
     });
     try {
       const start = (name: string) =>

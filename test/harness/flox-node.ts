@@ -7,6 +7,7 @@ import { buildBusyboxImage } from "./images.js";
 import { nodeLeaks } from "./leaks.js";
 import { buildFixturePackages, type Fixtures } from "./nix-fixtures.js";
 import { type AgentProcess, startAgentProcess } from "./node-agent-process.js";
+import { type ContainerSpec, type PodResult, runToCompletion } from "./pod.js";
 import { repoRoot } from "./repo-root.js";
 import { makeTempDir, removeTree } from "./temp.js";
 
@@ -135,6 +136,26 @@ export async function startFloxNode(options: FloxNodeOptions): Promise<FloxNode>
     await removeTree(dir);
     throw error;
   }
+}
+
+/**
+ * Runs `sh -c script` in a one-container pod (`app`, on the empty image) of environment `ref` on
+ * `node`, to its end: its output and exit code, or the start error.
+ */
+export function runInEnvironment(
+  node: FloxNode,
+  name: string,
+  ref: string,
+  script: string,
+  mounts: ContainerSpec["mounts"] = [],
+): Promise<PodResult> {
+  return runToCompletion(node.cri, {
+    name,
+    runtimeHandler: FLOX_HANDLER,
+    annotations: { "flox.dev/environment": ref },
+    logDir: node.logDir,
+    containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["sh", "-c", script], mounts }],
+  });
 }
 
 export { EMPTY_IMAGE_REF };

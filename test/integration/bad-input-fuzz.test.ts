@@ -179,13 +179,16 @@ describe("environment files", () => {
 });
 
 describe("node config and runc argv", () => {
-  it("parseNodeConfig() returns or throws ImagelessError", () => {
+  it("parseNodeConfig() returns a frozen config or throws ImagelessError", () => {
     const value = fc.oneof(
       fc.string(),
       fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
       fc.boolean(),
-      fc.array(fc.oneof(fc.string(), fc.constantFrom("https://hub.example/x", "http://127.0.0.2:1"))),
-      fc.constantFrom("24h", "/abs", "https://hub.example/cache", "closure", "0s", "-1h"),
+      fc.array(
+        fc.oneof(fc.string(), fc.integer(), fc.constantFrom("https://hub.example/x", "http://127.0.0.2:1")),
+      ),
+      fc.constantFrom("24h", "/abs", "https://hub.example/cache", "store", "closure", "0s", "-1h"),
     );
     const keys = fc.constantFrom(
       "url",
@@ -196,19 +199,21 @@ describe("node config and runc argv", () => {
       "store-root",
       "substituters",
       "mount",
+      "runc",
       "state-dir",
       "keep-unused",
     );
+    // Unknown keys and tables too: they are warned about, never a crash.
     const doc = fc.dictionary(
-      fc.constantFrom("floxhub", "nix", "runtime", "gc", "telemetry"),
-      fc.dictionary(keys, value, { maxKeys: 5 }),
+      fc.constantFrom("floxhub", "nix", "runtime", "gc", "telemetry", "other"),
+      fc.dictionary(fc.oneof(keys, fc.string()), value, { maxKeys: 5 }),
     );
     onlyTypedErrors(
       fc.oneof(
         junk,
         doc.map((d) => stringify(d)),
       ),
-      (text) => parseNodeConfig(text, "config.toml"),
+      (text) => assert.ok(Object.isFrozen(parseNodeConfig(text, "config.toml").config), "a frozen config"),
     );
   });
 
