@@ -2,6 +2,9 @@ import { randomBytes } from "node:crypto";
 import { access, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
+import { ObjectReader, withObjectReader } from "../git/object-reader.js";
+import { deleteRef, moveRef } from "../git/refs.js";
+import { runGit } from "../git/run-git.js";
 import type { Logger } from "../log/logger.js";
 import { Secret } from "../log/secret.js";
 import {
@@ -9,7 +12,6 @@ import {
   formatEnvironmentRef,
   parseEnvironmentName,
 } from "../names/environment-names.js";
-import { runGit } from "./git.js";
 import { floxmetaUrl } from "./git-url.js";
 import { parseGenerationsMetadata } from "./metadata.js";
 import {
@@ -96,12 +98,20 @@ export async function resolveEnvironment(
     throw new ImagelessError("not-found", `environment '${display}' not found at ${opts.gitBase}`);
   }
   const repo = await ensureCacheRepo(opts.cacheDir, ref.owner);
+  // git starts only at the first read: a warm start that the session answers runs none.
+  const objects = new ObjectReader(repo);
   let commit = remoteTip;
-  const fetched = !(await hasKnownCommit(repo, remoteTip, opts.session));
-  if (fetched) commit = await fetchBranch(repo, url, ref, opts);
-  remember(opts.session?.commits, `${repo}\0${commit}`);
-
-  const { generation, lockText, manifestText } = await readGenerationOnce(repo, commit, ref, opts.session);
+  let fetched: boolean;
+  let read: GenerationRead;
+  try {
+    fetched = !(await hasKnownCommit(objects, remoteTip, opts.session));
+    if (fetched) commit = await fetchBranch(objects, url, ref, opts);
+    remember(opts.session?.commits, `${repo}\0${commit}`);
+    read = await readGenerationOnce(objects, commit, ref, opts.session);
+  } finally {
+    objects.close();
+  }
+  const { generation, lockText, manifestText } = read;
   opts.log.info("floxhub.resolved", {
     env: display,
     generation,
@@ -135,34 +145,36 @@ export async function readCachedGeneration(
 ): Promise<ResolvedEnvironment | undefined> {
   const repo = join(opts.cacheDir, `${ref.owner}.git`);
   if (!(await isRepo(repo))) return undefined;
-  for (const commit of [...commits, `refs/heads/${ref.name}`]) {
-    if (!(await hasCommit(repo, commit))) continue;
-    try {
-      const read = await readGeneration(repo, commit, ref);
-      return Object.freeze({
-        ref,
-        live: ref.generation === undefined,
-        commit,
-        fetched: false,
-        offline: true,
-        ...read,
-      });
-    } catch (error) {
-      if (!(error instanceof ImagelessError)) throw error;
-      // This commit does not have the generation (or is unreadable): try the next one.
+  return await withObjectReader(repo, async (objects) => {
+    for (const commit of [...commits, `refs/heads/${ref.name}`]) {
+      if ((await objects.resolveCommit(commit)) === undefined) continue;
+      try {
+        const read = await readGeneration(objects, commit, ref);
+        return Object.freeze({
+          ref,
+          live: ref.generation === undefined,
+          commit,
+          fetched: false,
+          offline: true,
+          ...read,
+        });
+      } catch (error) {
+        if (!(error instanceof ImagelessError)) throw error;
+        // This commit does not have the generation (or is unreadable): try the next one.
+      }
     }
-  }
-  return undefined;
+    return undefined;
+  });
 }
 
 /** `metadata.json` at `commit` → the generation for `ref` → its lock and manifest. */
 async function readGeneration(
-  repo: string,
+  objects: ObjectReader,
   commit: string,
   ref: EnvironmentRef,
 ): Promise<{ generation: number; lockText: string; manifestText?: string }> {
   const display = `${ref.owner}/${ref.name}`;
-  const [metadataText] = await readBlobs(repo, [`${commit}:metadata.json`]);
+  const [metadataText] = await objects.readTextFiles(commit, ["metadata.json"]);
   if (metadataText === undefined) {
     throw new ImagelessError(
       "invalid-input",
@@ -171,9 +183,9 @@ async function readGeneration(
   }
   const meta = parseGenerationsMetadata(metadataText, `metadata.json of '${display}'`);
   const generation = pickGeneration(ref, meta.generations, meta.liveGeneration);
-  const [lockText, manifestText] = await readBlobs(repo, [
-    `${commit}:${generation}/env/manifest.lock`,
-    `${commit}:${generation}/env/manifest.toml`,
+  const [lockText, manifestText] = await objects.readTextFiles(commit, [
+    `${generation}/env/manifest.lock`,
+    `${generation}/env/manifest.toml`,
   ]);
   if (lockText === undefined) {
     throw new ImagelessError(
@@ -238,25 +250,25 @@ async function branchTip(
 }
 
 async function hasKnownCommit(
-  repo: string,
+  objects: ObjectReader,
   sha: string,
   session: ResolveSession | undefined,
 ): Promise<boolean> {
-  if (session?.commits.has(`${repo}\0${sha}`)) return true;
-  return hasCommit(repo, sha);
+  if (session?.commits.has(`${objects.repo}\0${sha}`)) return true;
+  return (await objects.resolveCommit(sha)) !== undefined;
 }
 
 /** {@link readGeneration}, once per (commit, generation) in a session: a commit's content never changes. */
 async function readGenerationOnce(
-  repo: string,
+  objects: ObjectReader,
   commit: string,
   ref: EnvironmentRef,
   session: ResolveSession | undefined,
 ): Promise<GenerationRead> {
-  const key = `${repo}\0${commit}\0${ref.generation ?? "live"}`;
+  const key = `${objects.repo}\0${commit}\0${ref.generation ?? "live"}`;
   const known = session?.reads.get(key);
   if (known !== undefined) return known;
-  const read = await readGeneration(repo, commit, ref);
+  const read = await readGeneration(objects, commit, ref);
   if (session !== undefined) {
     if (session.reads.size >= SESSION_LIMIT) session.reads.delete(session.reads.keys().next().value ?? "");
     session.reads.set(key, read);
@@ -359,15 +371,6 @@ async function isRepo(dir: string): Promise<boolean> {
   }
 }
 
-async function hasCommit(repo: string, sha: string): Promise<boolean> {
-  try {
-    await runGit(["--git-dir", repo, "cat-file", "-e", `${sha}^{commit}`]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Fetches branch `name` into the cache and returns the commit fetched (which may be newer than the
  * ls-remote answer if someone pushed in between; it is read consistently either way).
@@ -381,12 +384,13 @@ async function hasCommit(repo: string, sha: string): Promise<boolean> {
  * the objects from being collected) and the private ref is deleted.
  */
 async function fetchBranch(
-  repo: string,
+  objects: ObjectReader,
   url: string,
   ref: EnvironmentRef,
   opts: ResolveOptions,
 ): Promise<string> {
   const display = `${ref.owner}/${ref.name}`;
+  const repo = objects.repo;
   const privateRef = `refs/imageless/fetch/${process.pid}-${randomBytes(6).toString("hex")}`;
   try {
     // unpackLimit=1 keeps every fetch one pack, which appears only when complete (its index is
@@ -409,20 +413,25 @@ async function fetchBranch(
       { ...gitAuth(url, opts), lockFile: join(repo, "imageless-fetch.lock") },
     );
   } catch (error) {
-    await deleteRef(repo, privateRef);
+    await dropRef(repo, privateRef);
     throw hubError(error, display, opts);
   }
-  const { stdout } = await runGit(["--git-dir", repo, "rev-parse", "--verify", `${privateRef}^{commit}`]);
-  const commit = stdout.toString("utf8").trim();
+  const commit = await objects.resolveCommit(privateRef);
+  if (commit === undefined) {
+    throw new ImagelessError(
+      "internal",
+      `git fetch of '${display}' into ${repo} left no commit at ${privateRef}`,
+    );
+  }
   await updateBranch(repo, ref.name, commit);
-  await deleteRef(repo, privateRef);
+  await dropRef(repo, privateRef);
   return commit;
 }
 
 async function updateBranch(repo: string, name: string, commit: string): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await runGit(["--git-dir", repo, "update-ref", `refs/heads/${name}`, commit]);
+      await moveRef(repo, `refs/heads/${name}`, commit, "any");
       return;
     } catch {
       // Another start holds the ref's lock right now; its commit is as good as ours.
@@ -431,32 +440,6 @@ async function updateBranch(repo: string, name: string, commit: string): Promise
   }
 }
 
-async function deleteRef(repo: string, ref: string): Promise<void> {
-  await runGit(["--git-dir", repo, "update-ref", "-d", ref]).catch(() => {});
-}
-
-/**
- * Reads blobs by `<commit>:<path>` in one `git cat-file --batch`; a missing path gives `undefined`.
- */
-async function readBlobs(repo: string, specs: readonly string[]): Promise<(string | undefined)[]> {
-  const { stdout } = await runGit(["--git-dir", repo, "cat-file", "--batch"], {
-    input: `${specs.join("\n")}\n`,
-  });
-  const results: (string | undefined)[] = [];
-  let at = 0;
-  for (const spec of specs) {
-    const end = stdout.indexOf(0x0a, at);
-    if (end < 0) throw new ImagelessError("internal", `git cat-file --batch: short output reading ${spec}`);
-    const header = stdout.subarray(at, end).toString("utf8");
-    at = end + 1;
-    const match = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
-    if (match === null) {
-      results.push(undefined); // "<spec> missing" or "<spec> ambiguous"
-      continue;
-    }
-    const size = Number(match[2]);
-    results.push(match[1] === "blob" ? stdout.subarray(at, at + size).toString("utf8") : undefined);
-    at += size + 1;
-  }
-  return results;
+async function dropRef(repo: string, ref: string): Promise<void> {
+  await deleteRef(repo, ref, "any").catch(() => {});
 }

@@ -5,7 +5,7 @@ import { pickGeneration } from "../floxhub/resolve.js";
 import type { Secret } from "../log/secret.js";
 import type { EnvRef } from "./api-client.js";
 import { writeEnvironmentDir } from "./environment-dir.js";
-import { fetchBranch, readCommitFile, withScratchRepo } from "./floxmeta-branch.js";
+import { fetchBranch, readCommitFiles, withScratchRepo } from "./floxmeta-branch.js";
 
 /** Options of {@link pullEnvironment}. */
 export interface PullOptions {
@@ -51,11 +51,13 @@ export async function pullEnvironment(opts: PullOptions): Promise<PullResult> {
       meta.generations,
       meta.liveGeneration,
     );
-    const manifestToml = await readCommitFile(repo, tip.commit, `${generation}/env/manifest.toml`);
+    const [manifestToml, lockText] = await readCommitFiles(repo, tip.commit, [
+      `${generation}/env/manifest.toml`,
+      `${generation}/env/manifest.lock`,
+    ]);
     if (manifestToml === undefined) {
       throw new ImagelessError("not-found", `generation ${generation} of '${display}' has no manifest.toml`);
     }
-    const lockText = await readCommitFile(repo, tip.commit, `${generation}/env/manifest.lock`);
     const files = await writeEnvironmentDir(opts.dir, {
       name: opts.ref.name,
       manifestToml,

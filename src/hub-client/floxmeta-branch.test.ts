@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ImagelessError } from "../errors/imageless-error.js";
-import { runGit } from "../floxhub/git.js";
+import { runGit } from "../git/run-git.js";
 import {
   commitFiles,
   fetchBranch,
   pushCommit,
   pushFailureLine,
-  readCommitFile,
+  readCommitFiles,
   withScratchRepo,
 } from "./floxmeta-branch.js";
 
@@ -60,8 +60,10 @@ describe("fetchBranch(), commitFiles(), pushCommit() against a file:// floxmeta"
     await withScratchRepo(async (repo) => {
       const tip = await fetchBranch(repo, remote, "web");
       assert.equal(tip?.metadataText, "{}");
-      assert.equal(await readCommitFile(repo, tip?.commit ?? "", "1/env/manifest.toml"), "v");
-      assert.equal(await readCommitFile(repo, tip?.commit ?? "", "2/env/manifest.toml"), undefined);
+      assert.deepEqual(
+        await readCommitFiles(repo, tip?.commit ?? "", ["1/env/manifest.toml", "2/env/manifest.toml"]),
+        ["v", undefined],
+      );
       stale = tip?.commit ?? "";
       const next = await commitFiles(repo, {
         parent: stale,

@@ -2,7 +2,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
-import { runGit } from "../floxhub/git.js";
+import { type GitPerson, writeCommit } from "../git/commit-writer.js";
+import { withObjectReader } from "../git/object-reader.js";
+import { runGit } from "../git/run-git.js";
 import type { Secret } from "../log/secret.js";
 
 /** A floxmeta repository on the hub and the token to reach it. */
@@ -19,12 +21,7 @@ export interface BranchTip {
 }
 
 // Flox commits with this fixed identity (research/flox-formats.md §1.1); the person is in metadata.json.
-const IDENTITY = {
-  GIT_AUTHOR_NAME: "Flox User",
-  GIT_AUTHOR_EMAIL: "floxuser@example.invalid",
-  GIT_COMMITTER_NAME: "Flox User",
-  GIT_COMMITTER_EMAIL: "floxuser@example.invalid",
-};
+export const FLOX_IDENTITY: GitPerson = { name: "Flox User", email: "floxuser@example.invalid" };
 
 /**
  * Runs `work` with a fresh bare scratch repository, removed afterwards (also on failure).
@@ -75,71 +72,48 @@ export async function fetchBranch(
     if (error instanceof ImagelessError && error.kind === "not-found") return undefined;
     throw atHub(error, `reading environment branch '${name}' from ${remote.url}`);
   }
-  const commit = (
-    await runGit(["--git-dir", repo, "rev-parse", "--verify", `refs/heads/${name}^{commit}`])
-  ).stdout
-    .toString("utf8")
-    .trim();
-  let metadataText: string;
-  try {
-    metadataText = (
-      await runGit(["--git-dir", repo, "cat-file", "blob", `${commit}:metadata.json`])
-    ).stdout.toString("utf8");
-  } catch (error) {
+  const tip = await withObjectReader(repo, async (objects) => {
+    const commit = await objects.resolveCommit(`refs/heads/${name}`);
+    if (commit === undefined) {
+      throw new ImagelessError("internal", `git fetch of branch '${name}' from ${remote.url} left no commit`);
+    }
+    const [metadataText] = await objects.readTextFiles(commit, ["metadata.json"]);
+    return { commit, metadataText };
+  });
+  if (tip.metadataText === undefined) {
     throw new ImagelessError(
       "invalid-input",
       `branch '${name}' of ${remote.url} has no metadata.json: it is not a Flox generations branch`,
-      { cause: error },
     );
   }
-  return { commit, metadataText };
+  return { commit: tip.commit, metadataText: tip.metadataText };
 }
 
 /**
- * Reads one file of a fetched commit; undefined when the commit has no such path.
+ * Reads files of a fetched commit, by one git process; undefined for a path the commit does not have.
  */
-export async function readCommitFile(
+export async function readCommitFiles(
   repo: string,
   commit: string,
-  path: string,
-): Promise<string | undefined> {
-  try {
-    return (await runGit(["--git-dir", repo, "cat-file", "blob", `${commit}:${path}`])).stdout.toString(
-      "utf8",
-    );
-  } catch {
-    return undefined;
-  }
+  paths: readonly string[],
+): Promise<(string | undefined)[]> {
+  return await withObjectReader(repo, (objects) => objects.readTextFiles(commit, paths));
 }
 
 /**
- * One commit in `repo` from `parent` (none: a root commit) with `files` added or replaced, through a
- * private index file. Returns the commit id.
+ * One commit in `repo` from `parent` (none: a root commit) with `files` added or replaced, as Flox
+ * commits (its fixed identity). Returns the commit id; no ref moves.
  */
 export async function commitFiles(
   repo: string,
   change: { parent?: string; message: string; files: Readonly<Record<string, string>> },
 ): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "imageless-index-"));
-  try {
-    const env = { ...IDENTITY, GIT_INDEX_FILE: join(dir, "index") };
-    const git = async (args: string[], input?: string) =>
-      (await runGit(["--git-dir", repo, ...args], { env, ...(input === undefined ? {} : { input }) })).stdout
-        .toString("utf8")
-        .trim();
-    await git(
-      change.parent === undefined ? ["read-tree", "--empty"] : ["read-tree", `${change.parent}^{tree}`],
-    );
-    for (const [path, content] of Object.entries(change.files)) {
-      const blob = await git(["hash-object", "-w", "--stdin"], content);
-      await git(["update-index", "--add", "--cacheinfo", `100644,${blob},${path}`]);
-    }
-    const tree = await git(["write-tree"]);
-    const parents = change.parent === undefined ? [] : ["-p", change.parent];
-    return await git(["commit-tree", tree, ...parents, "-m", change.message]);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  return await writeCommit(repo, {
+    parents: change.parent === undefined ? [] : [change.parent],
+    files: change.files,
+    message: change.message,
+    author: FLOX_IDENTITY,
+  });
 }
 
 /**

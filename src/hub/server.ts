@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
+import { ObjectReaderPool } from "../git/object-reader-pool.js";
 import type { Logger } from "../log/logger.js";
 import type { HubServices } from "./access.js";
 import { createEnvironmentIndex, createHubAccess } from "./access-impl.js";
@@ -106,6 +107,7 @@ export async function buildHubApp(
     branches: cachedBranchLister(dataDir, now),
     // Pushed files are at most limits.blobBytes; this bounds how many of them stay parsed in memory.
     cache: new CommitCache(512, { maxBytes: 128 * 1024 * 1024 }),
+    objects: new ObjectReaderPool(),
     limits,
     log,
   };
@@ -114,6 +116,7 @@ export async function buildHubApp(
   // bodyLimit bounds the JSON bodies the API parses; git and cache bodies stream past it (they
   // have their own limits).
   const app = Fastify({ logger: false, bodyLimit: limits.apiBodyBytes });
+  app.addHook("onClose", async () => deps.objects.closeAll());
   app.addHook("onResponse", async (request, reply) => {
     log.info("hub.request", {
       method: request.method,

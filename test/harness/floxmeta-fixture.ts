@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { runGit } from "../../src/floxhub/git.js";
 import {
   appendGeneration,
   appendSwitch,
@@ -12,6 +10,11 @@ import {
   type MetadataJson,
   parseGenerationsMetadata,
 } from "../../src/floxhub/metadata.js";
+import { writeCommit } from "../../src/git/commit-writer.js";
+import { withObjectReader } from "../../src/git/object-reader.js";
+import { moveRef } from "../../src/git/refs.js";
+import { runGit } from "../../src/git/run-git.js";
+import { FLOX_IDENTITY } from "../../src/hub-client/floxmeta-branch.js";
 import { floxFixturesDir } from "./repo-root.js";
 
 /** One generation: the manifest text and the lock object written as `N/env/manifest.{toml,lock}`. */
@@ -25,13 +28,6 @@ export interface FixtureEnv {
   readonly name: string;
   readonly generations: readonly FixtureGeneration[];
 }
-
-const IDENTITY = {
-  GIT_AUTHOR_NAME: "Flox User",
-  GIT_AUTHOR_EMAIL: "floxuser@example.invalid",
-  GIT_COMMITTER_NAME: "Flox User",
-  GIT_COMMITTER_EMAIL: "floxuser@example.invalid",
-};
 
 /** The bare repository `<root>/<owner>/floxmeta`. */
 export function floxmetaPath(root: string, owner: string): string {
@@ -107,17 +103,13 @@ function change(kind: string): ChangeInfo {
 }
 
 async function readTip(repo: string, name: string): Promise<{ commit: string; meta: MetadataJson }> {
-  const { stdout } = await runGit([
-    "--git-dir",
-    repo,
-    "rev-parse",
-    "--verify",
-    `refs/heads/${name}^{commit}`,
-  ]);
-  const commit = stdout.toString().trim();
-  const text = (
-    await runGit(["--git-dir", repo, "cat-file", "blob", `${commit}:metadata.json`])
-  ).stdout.toString();
+  const { commit, text } = await withObjectReader(repo, async (objects) => {
+    const tip = await objects.resolveCommit(`refs/heads/${name}`);
+    if (tip === undefined) throw new Error(`fixture ${repo} has no branch ${name}`);
+    const [metadata] = await objects.readTextFiles(tip, ["metadata.json"]);
+    if (metadata === undefined) throw new Error(`fixture ${name}: no metadata.json`);
+    return { commit: tip, text: metadata };
+  });
   parseGenerationsMetadata(text, `fixture metadata.json of ${name}`); // validates before we trust the shape
   const data: unknown = JSON.parse(text);
   if (typeof data !== "object" || data === null || !("version" in data) || data.version !== 2) {
@@ -126,7 +118,7 @@ async function readTip(repo: string, name: string): Promise<{ commit: string; me
   return { commit, meta: data as MetadataJson };
 }
 
-/** One commit on `refs/heads/<branch>` from `parent` plus `files`, through a private index file. */
+/** One commit on `refs/heads/<branch>` from `parent` plus `files`, the branch moved only from `parent`. */
 async function commitFiles(
   repo: string,
   branch: string,
@@ -134,31 +126,14 @@ async function commitFiles(
   message: string,
   files: Readonly<Record<string, string>>,
 ): Promise<string> {
-  const temp = await mkdtemp(join(tmpdir(), "floxmeta-index-"));
-  try {
-    const env = { ...IDENTITY, GIT_INDEX_FILE: join(temp, "index") };
-    const git = async (args: string[], input?: string) =>
-      (await runGit(["--git-dir", repo, ...args], { env, ...(input === undefined ? {} : { input }) })).stdout
-        .toString()
-        .trim();
-    await git(parent === undefined ? ["read-tree", "--empty"] : ["read-tree", `${parent}^{tree}`]);
-    for (const [path, content] of Object.entries(files)) {
-      const blob = await git(["hash-object", "-w", "--stdin"], content);
-      await git(["update-index", "--add", "--cacheinfo", `100644,${blob},${path}`]);
-    }
-    const tree = await git(["write-tree"]);
-    const commit = await git([
-      "commit-tree",
-      tree,
-      ...(parent === undefined ? [] : ["-p", parent]),
-      "-m",
-      message,
-    ]);
-    await git(["update-ref", `refs/heads/${branch}`, commit, ...(parent === undefined ? [] : [parent])]);
-    return commit;
-  } finally {
-    await rm(temp, { recursive: true, force: true });
-  }
+  const commit = await writeCommit(repo, {
+    parents: parent === undefined ? [] : [parent],
+    files,
+    message,
+    author: FLOX_IDENTITY,
+  });
+  await moveRef(repo, `refs/heads/${branch}`, commit, parent ?? "absent");
+  return commit;
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
@@ -145,31 +145,53 @@ for (const [transport, withSession] of [
     if (withSession) {
       it("resolves a warm environment with no git process at all, concurrent starts sharing one request", async () => {
         const warm = await resolve({ owner: "acme", name: "web" });
-        // A named fake in front of git that records each git command run by this process (the test
-        // server's http-backend included).
-        const bin = join(root, "recording-git");
-        const calls = join(bin, "calls.log");
-        await mkdir(bin, { recursive: true });
-        await writeFile(join(bin, "git"), `#!/bin/sh\necho "$1" >>'${calls}'\nexec /usr/bin/git "$@"\n`, {
-          mode: 0o755,
-        });
-        const path = process.env["PATH"];
-        process.env["PATH"] = `${bin}:${path}`;
-        try {
-          const before = server?.requests() ?? 0;
-          const all = await Promise.all([1, 2, 3, 4, 5].map(() => resolve({ owner: "acme", name: "web" })));
-          assert.deepEqual(
-            all.map((env) => [env.generation, env.commit, env.fetched]),
-            all.map(() => [warm.generation, warm.commit, false]),
-          );
-          assert.equal((server?.requests() ?? 0) - before, 1);
-          assert.deepEqual((await readFile(calls, "utf8")).trim().split("\n"), ["http-backend"]);
-        } finally {
-          process.env["PATH"] = path;
-        }
+        const before = server?.requests() ?? 0;
+        const { result: all, calls } = await recordGitCalls(() =>
+          Promise.all([1, 2, 3, 4, 5].map(() => resolve({ owner: "acme", name: "web" }))),
+        );
+        assert.deepEqual(
+          all.map((env) => [env.generation, env.commit, env.fetched]),
+          all.map(() => [warm.generation, warm.commit, false]),
+        );
+        assert.equal((server?.requests() ?? 0) - before, 1);
+        assert.deepEqual(calls, ["http-backend"]); // the test server's, for the one ref advertisement
+      });
+    } else if (transport === "file") {
+      it("reads a commit the node already has with one git process besides ls-remote", async () => {
+        await resolve({ owner: "acme", name: "web" });
+        const { result, calls } = await recordGitCalls(() => resolve({ owner: "acme", name: "web" }));
+        assert.equal(result.fetched, false);
+        assert.deepEqual(calls, ["ls-remote", "cat-file"]);
       });
     }
   });
+}
+
+/**
+ * What `work` returns and the git subcommands run meanwhile by this process (a test server's
+ * http-backend included), through a named fake in front of git that records each and runs the real one.
+ */
+async function recordGitCalls<T>(work: () => Promise<T>): Promise<{ result: T; calls: string[] }> {
+  const bin = await mkdtemp(join(root, "recording-git-"));
+  const log = join(bin, "calls.log");
+  await writeFile(log, "");
+  const script = `#!/bin/sh
+skip=
+for arg; do
+  if [ -n "$skip" ]; then skip=; continue; fi
+  case "$arg" in --git-dir|-c|-C) skip=1 ;; -*) ;; *) echo "$arg" >>'${log}'; break ;; esac
+done
+exec /usr/bin/git "$@"
+`;
+  await writeFile(join(bin, "git"), script, { mode: 0o755 });
+  const path = process.env["PATH"];
+  process.env["PATH"] = `${bin}:${path}`;
+  try {
+    const result = await work();
+    return { result, calls: (await readFile(log, "utf8")).split("\n").filter((l) => l !== "") };
+  } finally {
+    process.env["PATH"] = path;
+  }
 }
 
 describe("the fixture's metadata.json", () => {

@@ -1,3 +1,4 @@
+import type { ObjectReaderPool } from "../../git/object-reader-pool.js";
 import type { Logger } from "../../log/logger.js";
 import type { HubAccessImpl } from "../access-impl.js";
 import type { HubStore } from "../db/hub-store.js";
@@ -21,6 +22,8 @@ export interface ApiDeps {
   readonly branches: BranchLister;
   /** Parsed floxmeta content by commit id (immutable, so never stale). */
   readonly cache: CommitCache;
+  /** git readers kept per floxmeta repository (one running `cat-file` each, ended when idle). */
+  readonly objects: ObjectReaderPool;
   readonly limits: HubLimits;
   readonly log: Logger;
 }

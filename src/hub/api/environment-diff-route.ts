@@ -24,7 +24,12 @@ export function registerEnvironmentDiffRoute(app: FastifyInstance, deps: ApiDeps
     if (to === undefined)
       throw new ImagelessError("not-found", `environment "${env.ref}" has no live generation`);
     const read = (generation: number) =>
-      readGeneration(env.repo, env.state, { generation, ref: env.ref, cache: deps.cache });
+      readGeneration(env.repo, env.state, {
+        generation,
+        ref: env.ref,
+        cache: deps.cache,
+        objects: deps.objects,
+      });
     const [before, after] = await Promise.all([read(from), read(to)]);
     return { from, to, ...diffGenerations(generationView(before), generationView(after)) };
   });

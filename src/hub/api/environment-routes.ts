@@ -63,6 +63,7 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
             : await environmentStateAt(floxmetaRepo(deps.dataDir, env.owner), tip, {
                 ref: `${env.owner}/${env.name}`,
                 cache: deps.cache,
+                objects: deps.objects,
               });
         return { ...summary(env, state?.meta), updatedAt: new Date(env.updatedAt).toISOString() };
       }),
@@ -82,6 +83,7 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
         generation,
         ref: env.ref,
         cache: deps.cache,
+        objects: deps.objects,
       });
       return {
         ...summary(env.record, env.state.meta),

@@ -62,7 +62,9 @@ export async function openEnvironment(
   const repo = floxmetaRepo(deps.dataDir, owner);
   const tip = (await deps.branches(owner)).get(name);
   const state =
-    tip === undefined ? undefined : await environmentStateAt(repo, tip, { ref, cache: deps.cache });
+    tip === undefined
+      ? undefined
+      : await environmentStateAt(repo, tip, { ref, cache: deps.cache, objects: deps.objects });
   if (state === undefined && opts.allowMissingBranch !== true)
     throw new ImagelessError("not-found", `environment "${ref}" has no floxmeta branch on this hub`);
   return { caller, role, record, repo, ref, state, owner, name };

@@ -3,7 +3,7 @@
  * `N/env/manifest.lock` at the branch tip (a node may start any generation, not only the live one).
  */
 import { parseLockfile } from "../../environment/lockfile.js";
-import { runGit } from "../../floxhub/git.js";
+import { withObjectReader } from "../../git/object-reader.js";
 import type { Logger } from "../../log/logger.js";
 import { hashPart } from "./narinfo.js";
 
@@ -16,23 +16,23 @@ export async function readLockedPaths(
   tip: string,
   opts: { readonly environment: string; readonly log: Logger },
 ): Promise<Set<string>> {
-  const listing = await runGit(["--git-dir", repo, "ls-tree", "-r", "-z", "--name-only", tip]);
-  const locks = listing.stdout
-    .toString("utf8")
-    .split("\0")
-    .filter((path) => /^[1-9][0-9]*\/env\/manifest\.lock$/.test(path));
   const hashes = new Set<string>();
-  if (locks.length === 0) return hashes;
-  // One git process for every lock of the branch.
-  const batch = await runGit(["--git-dir", repo, "cat-file", "--batch"], {
-    input: locks.map((path) => `${tip}:${path}\n`).join(""),
+  // One git process for the listing and every lock of the branch.
+  const locks = await withObjectReader(repo, async (objects) => {
+    const generations = (await objects.listTree(tip)) ?? [];
+    const paths = generations
+      .filter((entry) => entry.type === "tree" && /^[1-9][0-9]*$/.test(entry.name))
+      .map((entry) => `${entry.name}/env/manifest.lock`);
+    const texts = await objects.readTextFiles(tip, paths);
+    return paths.map((path, i) => ({ path, text: texts[i] }));
   });
-  for (const [index, text] of splitBatch(batch.stdout).entries()) {
-    const source = `${locks[index] ?? "manifest.lock"} of '${opts.environment}'`;
+  for (const { path, text } of locks) {
+    if (text === undefined) continue; // a generation without a lock lists nothing
+    const source = `${path} of '${opts.environment}'`;
     try {
       for (const pkg of parseLockfile(text, source).packages) {
-        const paths = pkg.kind === "store-path" ? [pkg.storePath] : Object.values(pkg.outputs);
-        for (const path of paths) hashes.add(hashPart(path));
+        const storePaths = pkg.kind === "store-path" ? [pkg.storePath] : Object.values(pkg.outputs);
+        for (const storePath of storePaths) hashes.add(hashPart(storePath));
       }
     } catch (error) {
       opts.log.warn("hub.cache.lock_unreadable", {
@@ -43,25 +43,4 @@ export async function readLockedPaths(
     }
   }
   return hashes;
-}
-
-/** The blobs of `git cat-file --batch` output: `<id> blob <size>\n<content>\n` each. */
-export function splitBatch(output: Buffer): string[] {
-  const blobs: string[] = [];
-  let at = 0;
-  while (at < output.length) {
-    const newline = output.indexOf(0x0a, at);
-    if (newline < 0) break;
-    const header = output.subarray(at, newline).toString("utf8").split(" ");
-    const size = header[1] === "blob" ? Number(header[2]) : Number.NaN;
-    if (!Number.isSafeInteger(size)) {
-      // `<name> missing`: keep positions aligned with the request lines.
-      blobs.push("");
-      at = newline + 1;
-      continue;
-    }
-    blobs.push(output.subarray(newline + 1, newline + 1 + size).toString("utf8"));
-    at = newline + 1 + size + 1;
-  }
-  return blobs;
 }

@@ -4,25 +4,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { isErrorKind } from "../../errors/imageless-error.js";
-import { runGit } from "../../floxhub/git.js";
+import { writeCommit } from "../../git/commit-writer.js";
+import { moveRef } from "../../git/refs.js";
+import { runGit } from "../../git/run-git.js";
 import { deleteBranch } from "./delete-branch.js";
 
-// A real bare repository in a temp directory, commits made with git plumbing.
+// A real bare repository in a temp directory, commits made by src/git.
 describe("deleteBranch()", () => {
   let dir: string;
   let repo: string;
   const git = async (...args: string[]) =>
-    (await runGit(["--git-dir", repo, ...args], { env: identity })).stdout.toString("utf8").trim();
-  const identity = {
-    GIT_AUTHOR_NAME: "t",
-    GIT_AUTHOR_EMAIL: "t@example.invalid",
-    GIT_COMMITTER_NAME: "t",
-    GIT_COMMITTER_EMAIL: "t@example.invalid",
-  };
+    (await runGit(["--git-dir", repo, ...args])).stdout.toString("utf8").trim();
   const commit = async (branch: string, parent?: string) => {
-    const tree = await git("mktree");
-    const id = await git("commit-tree", tree, ...(parent === undefined ? [] : ["-p", parent]), "-m", branch);
-    await git("update-ref", `refs/heads/${branch}`, id);
+    const id = await writeCommit(repo, {
+      parents: parent === undefined ? [] : [parent],
+      files: {},
+      message: branch,
+      author: { name: "t", email: "t@example.invalid" },
+    });
+    await moveRef(repo, `refs/heads/${branch}`, id, parent ?? "absent");
     return id;
   };
   const branches = async () =>

@@ -1,5 +1,5 @@
 import { ImagelessError } from "../../errors/imageless-error.js";
-import { runGit } from "../../floxhub/git.js";
+import { deleteRef, RefMovedError } from "../../git/refs.js";
 
 /**
  * Removes environment branch `name` from the owner's bare floxmeta `repo`, only if its tip is still
@@ -12,25 +12,18 @@ import { runGit } from "../../floxhub/git.js";
  */
 export async function deleteBranch(repo: string, name: string, expectedTip: string): Promise<void> {
   try {
-    await runGit(["--git-dir", repo, "update-ref", "-d", `refs/heads/${name}`, expectedTip]);
+    await deleteRef(repo, `refs/heads/${name}`, expectedTip);
   } catch (error) {
-    const tip = (
-      await runGit(["--git-dir", repo, "for-each-ref", "--format=%(objectname)", `refs/heads/${name}`])
-    ).stdout
-      .toString("utf8")
-      .trim();
-    if (tip === "") {
+    if (!(error instanceof RefMovedError)) throw error;
+    if (error.current === undefined) {
       throw new ImagelessError("not-found", `environment branch "${name}" was deleted meanwhile`, {
         cause: error,
       });
     }
-    if (tip !== expectedTip) {
-      throw new ImagelessError(
-        "failed-precondition",
-        `environment branch "${name}" changed while it was being deleted: look at its new generation and delete again`,
-        { cause: error },
-      );
-    }
-    throw error;
+    throw new ImagelessError(
+      "failed-precondition",
+      `environment branch "${name}" changed while it was being deleted: look at its new generation and delete again`,
+      { cause: error },
+    );
   }
 }

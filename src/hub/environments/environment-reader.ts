@@ -2,6 +2,7 @@ import { type Lockfile, manifestFromLock, parseLockfile } from "../../environmen
 import { type Manifest, parseManifestToml } from "../../environment/manifest.js";
 import { ImagelessError } from "../../errors/imageless-error.js";
 import { type GenerationsMetadata, parseGenerationsMetadata } from "../../floxhub/metadata.js";
+import type { ObjectReaderPool } from "../../git/object-reader-pool.js";
 import type { CommitCache } from "./commit-cache.js";
 import { readBranchTip, readFiles } from "./floxmeta-reader.js";
 
@@ -29,9 +30,9 @@ export interface GenerationContent {
 export async function readEnvironmentState(
   repo: string,
   name: string,
-  opts: { ref: string; cache?: CommitCache },
+  opts: { ref: string; cache?: CommitCache; objects?: ObjectReaderPool },
 ): Promise<EnvironmentState | undefined> {
-  const commit = await readBranchTip(repo, name);
+  const commit = await readBranchTip(repo, name, opts.objects);
   return commit === undefined ? undefined : environmentStateAt(repo, commit, opts);
 }
 
@@ -39,17 +40,22 @@ export async function readEnvironmentState(
 export async function environmentStateAt(
   repo: string,
   commit: string,
-  opts: { ref: string; cache?: CommitCache },
+  opts: { ref: string; cache?: CommitCache; objects?: ObjectReaderPool },
 ): Promise<EnvironmentState> {
-  const load = () => readState(repo, commit, opts.ref);
+  const load = () => readState(repo, commit, opts.ref, opts.objects);
   // Parsed JSON holds a few times its text.
   return opts.cache === undefined
     ? load()
     : opts.cache.get(`${repo}\0${commit}\0state`, load, (state) => 4 * state.metadataText.length);
 }
 
-async function readState(repo: string, commit: string, ref: string): Promise<EnvironmentState> {
-  const [metadataText] = await readFiles(repo, commit, ["metadata.json"]);
+async function readState(
+  repo: string,
+  commit: string,
+  ref: string,
+  objects: ObjectReaderPool | undefined,
+): Promise<EnvironmentState> {
+  const [metadataText] = await readFiles(repo, commit, ["metadata.json"], objects);
   if (metadataText === undefined)
     throw new ImagelessError("internal", `environment "${ref}": its branch has no metadata.json`);
   return {
@@ -68,9 +74,9 @@ async function readState(repo: string, commit: string, ref: string): Promise<Env
 export async function readGeneration(
   repo: string,
   state: EnvironmentState,
-  opts: { generation: number; ref: string; cache?: CommitCache },
+  opts: { generation: number; ref: string; cache?: CommitCache; objects?: ObjectReaderPool },
 ): Promise<GenerationContent> {
-  const load = () => readContent(repo, state, opts.generation, opts.ref);
+  const load = () => readContent(repo, state, opts.generation, opts.ref, opts.objects);
   const key = `${repo}\0${state.commit}\0${opts.generation}`;
   return opts.cache === undefined ? load() : opts.cache.get(key, load, (content) => content.bytes);
 }
@@ -80,12 +86,15 @@ async function readContent(
   state: EnvironmentState,
   generation: number,
   ref: string,
+  objects: ObjectReaderPool | undefined,
 ): Promise<GenerationContent> {
   const where = `"${ref}" generation ${generation}`;
-  const [toml, lockText] = await readFiles(repo, state.commit, [
-    `${generation}/env/manifest.toml`,
-    `${generation}/env/manifest.lock`,
-  ]);
+  const [toml, lockText] = await readFiles(
+    repo,
+    state.commit,
+    [`${generation}/env/manifest.toml`, `${generation}/env/manifest.lock`],
+    objects,
+  );
   if (toml === undefined && lockText === undefined) {
     const known = state.meta.generations.join(", ") || "none";
     throw new ImagelessError(

@@ -1,5 +1,4 @@
 import { ImagelessError } from "../../errors/imageless-error.js";
-import { runGit } from "../../floxhub/git.js";
 import {
   appendSwitch,
   type ChangeInfo,
@@ -8,6 +7,8 @@ import {
   type MetadataJson,
   parseGenerationsMetadata,
 } from "../../floxhub/metadata.js";
+import { writeCommit } from "../../git/commit-writer.js";
+import { moveRef, RefMovedError } from "../../git/refs.js";
 import { readEnvironmentState } from "./environment-reader.js";
 
 /** How a live-generation change is made. */
@@ -86,42 +87,19 @@ async function commitMetadata(
   commit: { parent: string; text: string; message: string },
 ): Promise<boolean> {
   const author = opts.change.author;
-  const env = {
-    GIT_AUTHOR_NAME: author,
-    GIT_AUTHOR_EMAIL: `${author}@imageless-hub.invalid`,
-    GIT_COMMITTER_NAME: "imageless hub",
-    GIT_COMMITTER_EMAIL: "hub@imageless-hub.invalid",
-  };
-  const git = async (args: string[], input?: string) =>
-    (
-      await runGit(["--git-dir", opts.repo, ...args], { env, ...(input === undefined ? {} : { input }) })
-    ).stdout
-      .toString("utf8")
-      .trim();
-  const blob = await git(["hash-object", "-w", "--stdin"], commit.text);
-  // The top-level tree with only the metadata.json entry replaced: no index, no work tree.
-  const entries = (await git(["ls-tree", commit.parent]))
-    .split("\n")
-    .filter((line) => line !== "" && !line.endsWith("\tmetadata.json"));
-  entries.push(`100644 blob ${blob}\tmetadata.json`);
-  const tree = await git(["mktree"], `${entries.join("\n")}\n`);
-  const created = await git(["commit-tree", tree, "-p", commit.parent, "-m", commit.message]);
+  const created = await writeCommit(opts.repo, {
+    parents: [commit.parent],
+    files: { "metadata.json": commit.text },
+    message: commit.message,
+    author: { name: author, email: `${author}@imageless-hub.invalid` },
+    committer: { name: "imageless hub", email: "hub@imageless-hub.invalid" },
+  });
   try {
-    await git(["update-ref", `refs/heads/${opts.name}`, created, commit.parent]);
+    await moveRef(opts.repo, `refs/heads/${opts.name}`, created, commit.parent);
     return true;
   } catch (error) {
-    const tip = await git(["for-each-ref", "--format=%(objectname)", `refs/heads/${opts.name}`]);
-    if (tip !== commit.parent) return false;
-    // The tip is unchanged but the ref was locked: another writer is between taking the lock and
-    // moving the ref (git's "cannot lock ref"). That is contention too; try again on the new tip.
-    if (
-      error instanceof ImagelessError &&
-      /cannot lock ref|unable to create .*\.lock/i.test(
-        `${error.message} ${String((error.cause as Error | undefined)?.message)}`,
-      )
-    ) {
-      return false;
-    }
+    // Another writer moved the branch (or holds its lock): redo the change on the new tip.
+    if (error instanceof RefMovedError) return false;
     throw error;
   }
 }

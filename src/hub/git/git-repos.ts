@@ -5,7 +5,7 @@
 import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runGit } from "../../floxhub/git.js";
+import { runGit } from "../../git/run-git.js";
 import { readBranchFiles } from "./git-ref-files.js";
 
 /** The directory holding `<owner>/floxmeta` (git http-backend's project root). */

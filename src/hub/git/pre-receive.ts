@@ -5,7 +5,8 @@
  * one line (git shows it as `remote: …`) and exits 1, so every ref of the push stays unchanged.
  */
 import { ImagelessError } from "../../errors/imageless-error.js";
-import { runGit } from "../../floxhub/git.js";
+import { type ObjectReader, withObjectReader } from "../../git/object-reader.js";
+import { runGit } from "../../git/run-git.js";
 import {
   type BranchFacts,
   checkRefUpdate,
@@ -33,23 +34,30 @@ const GIT_VARIABLES = [
 async function main(): Promise<number> {
   const access = parsePushAccess(process.env[PUSH_ACCESS_VARIABLE]);
   const updates = parseRefUpdates(await readStdin());
-  for (const update of updates) {
-    const verdict = await judge(update, access);
-    if (!verdict.accepted) {
-      process.stderr.write(`imageless hub: push refused: ${oneLine(verdict.reason)}\n`);
-      return 1;
-    }
-  }
-  return 0;
+  // receive-pack runs the hook in the repository.
+  return await withObjectReader(
+    process.cwd(),
+    async (objects) => {
+      for (const update of updates) {
+        const verdict = await judge(objects, update, access);
+        if (!verdict.accepted) {
+          process.stderr.write(`imageless hub: push refused: ${oneLine(verdict.reason)}\n`);
+          return 1;
+        }
+      }
+      return 0;
+    },
+    { env: quarantineEnv() },
+  );
 }
 
-async function judge(update: RefUpdate, access: PushAccess): Promise<PushVerdict> {
+async function judge(objects: ObjectReader, update: RefUpdate, access: PushAccess): Promise<PushVerdict> {
   const byRef = checkRefUpdate(update, access);
   if (!byRef.accepted) return byRef;
-  return validateBranchUpdate(update.ref.slice("refs/heads/".length), await readFacts(update));
+  return validateBranchUpdate(update.ref.slice("refs/heads/".length), await readFacts(objects, update));
 }
 
-async function readFacts(update: RefUpdate): Promise<BranchFacts> {
+async function readFacts(objects: ObjectReader, update: RefUpdate): Promise<BranchFacts> {
   const isNew = isZeroId(update.oldId);
   const listing = await git(["ls-tree", "-r", "-l", "-z", update.newId]);
   const files = listing.split("\0").map((record) => record.slice(record.indexOf("\t") + 1));
@@ -69,9 +77,9 @@ async function readFacts(update: RefUpdate): Promise<BranchFacts> {
   ) {
     return common;
   }
-  const oldMetadata = isNew ? undefined : await readBlob(update.oldId, "metadata.json");
+  const oldMetadata = isNew ? undefined : await readText(objects, update.oldId, "metadata.json");
   const newMetadata = files.includes("metadata.json")
-    ? await readBlob(update.newId, "metadata.json")
+    ? await readText(objects, update.newId, "metadata.json")
     : undefined;
   return {
     ...common,
@@ -80,12 +88,8 @@ async function readFacts(update: RefUpdate): Promise<BranchFacts> {
   };
 }
 
-async function readBlob(commit: string, path: string): Promise<string | undefined> {
-  try {
-    return await git(["cat-file", "blob", `${commit}:${path}`]);
-  } catch {
-    return undefined;
-  }
+async function readText(objects: ObjectReader, commit: string, path: string): Promise<string | undefined> {
+  return (await objects.readFile(commit, path))?.toString("utf8");
 }
 
 async function isAncestor(older: string, newer: string): Promise<boolean> {
@@ -99,12 +103,16 @@ async function isAncestor(older: string, newer: string): Promise<boolean> {
 }
 
 async function git(args: readonly string[]): Promise<string> {
+  return (await runGit(args, { cwd: process.cwd(), env: quarantineEnv() })).stdout.toString("utf8");
+}
+
+function quarantineEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of GIT_VARIABLES) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }
-  return (await runGit(args, { cwd: process.cwd(), env })).stdout.toString("utf8");
+  return env;
 }
 
 function oneLine(text: string): string {

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { type ErrorKind, ImagelessError } from "../errors/imageless-error.js";
 import type { Secret } from "../log/secret.js";
 
@@ -40,7 +40,7 @@ const FIXED_CONFIG: readonly [string, string][] = [
 ];
 
 /**
- * Runs git — the only place in `src/` that spawns it — with no user or system config, no prompts and
+ * Runs git (everything but the hub's `git http-backend` CGI) with no user or system config, no prompts and
  * no inherited GIT_* variables. Failures become an {@link ImagelessError} whose kind callers branch on
  * (see {@link classifyGitFailure}); the token never appears in its message or cause.
  *
@@ -94,6 +94,18 @@ export async function runGit(args: readonly string[], opts: GitOptions = {}): Pr
     });
     child.stdin.end(opts.input ?? "");
   });
+}
+
+/**
+ * Starts a long-lived git (e.g. `cat-file --batch-command`) with the same clean environment as
+ * {@link runGit}; the caller owns the process: it talks over stdin/stdout and ends it. Used by
+ * `object-reader.ts`, so git's environment is set up in one place.
+ */
+export function startGit(
+  args: readonly string[],
+  opts: Pick<GitOptions, "env" | "cwd"> = {},
+): ChildProcessWithoutNullStreams {
+  return spawn("git", args, { cwd: opts.cwd, env: gitEnvironment(opts), stdio: ["pipe", "pipe", "pipe"] });
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Secret } from "../log/secret.js";
-import { classifyGitFailure, gitEnvironment, scrubSecret } from "./git.js";
+import { classifyGitFailure, gitEnvironment, scrubSecret } from "./run-git.js";
 
 describe("classifyGitFailure()", () => {
   // Lines as git 2.39 prints them (LC_ALL=C).
