@@ -18,12 +18,27 @@ export interface Sleeper {
   remove(): Promise<void>;
 }
 
+/** What a sleeper may run instead of the defaults (the image comparisons start a pulled image). */
+export interface SleeperOptions {
+  /** Default: the busybox image on runc, the empty image on flox. */
+  readonly image?: string;
+  /** Default: `sleep 600` (from the image's or the environment's PATH). */
+  readonly command?: readonly string[];
+  /** Timed with the start, before CreateContainer: an image pull, as the kubelet's before a create. */
+  readonly before?: () => Promise<void>;
+}
+
 /**
  * Starts a sleeper: its own host-network pod (the runc handler when `env` is undefined, else the
  * flox one with `flox.dev/environment: env`) and a `sleep 600` container. A failed start removes the
  * pod before rethrowing, so a caller only ever has to remove the sleepers it got back.
  */
-export async function sleeper(node: FloxNode, env: string | undefined, name: string): Promise<Sleeper> {
+export async function sleeper(
+  node: Pick<FloxNode, "cri" | "logDir">,
+  env: string | undefined,
+  name: string,
+  options: SleeperOptions = {},
+): Promise<Sleeper> {
   const config = sandboxConfig({
     name,
     logDir: node.logDir,
@@ -39,13 +54,14 @@ export async function sleeper(node: FloxNode, env: string | undefined, name: str
   };
   try {
     const started = performance.now();
+    await options.before?.();
     const id = await node.cri.createContainer({
       podSandboxId: podId,
       sandboxConfig: config,
       config: {
         metadata: { name: "app", attempt: 0 },
-        image: { image: env === undefined ? BUSYBOX_IMAGE_REF : EMPTY_IMAGE_REF },
-        command: ["sleep", "600"],
+        image: { image: options.image ?? (env === undefined ? BUSYBOX_IMAGE_REF : EMPTY_IMAGE_REF) },
+        command: [...(options.command ?? ["sleep", "600"])],
         logPath: "app/0.log",
       },
     });

@@ -9,15 +9,17 @@
  *   - one cold start (for scale) and the closure mount vs the store mount (mount-modes.ts);
  *   - N pods of an uncached environment at once vs N runc pods, and downloads per path (many-pods.ts);
  *   - the node agent's memory idle and with M running Flox containers (agent-memory.ts);
+ *   - cold start of a ~100 MB environment vs pulling an image of the same bytes, and the disk used
+ *     by 10 environments vs 10 images (against-images.ts);
  *   - the hub's lookups (info/refs, API) under load vs a 404 baseline (hub-lookups.ts).
  * Every container is started through cri-start.ts. The environment comes from this project's hub
  * git routes (in this process, public environment), so the live-generation check is answered as the
  * hub answers it.
  *
- *   bench/run [--iterations N] [--pods N] [--containers M] [--out FILE]
+ *   bench/run [--iterations N] [--pods N] [--containers M] [--env-mb MB] [--disk-envs N] [--out FILE]
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { copyFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { registerGitRoutes } from "../src/hub/git/git-service.js";
@@ -35,6 +37,7 @@ import { buildFixturePackages } from "../test/harness/nix-fixtures.js";
 import { startAgentProcess } from "../test/harness/node-agent-process.js";
 import { repoRoot } from "../test/harness/repo-root.js";
 import { makeTempDir, removeTree } from "../test/harness/temp.js";
+import { imageComparisonRows } from "./against-images.js";
 import { agentMemory } from "./agent-memory.js";
 import { alternate, sleeper, startOnce } from "./cri-start.js";
 import { hubLookupRows } from "./hub-lookups.js";
@@ -53,6 +56,17 @@ const containers = Number(option("--containers", "50"));
 /** Figure 5 needs a fresh node per round, so it takes fewer rounds than the other figures. */
 const scaleRounds = Math.min(iterations, 3);
 const out = option("--out", join(repoRoot(), "bench", "RESULTS.md"));
+/** A whole number ≥ 1 given as `name`, or one clear line naming it. */
+function count(name: string, fallback: string): number {
+  const value = option(name, fallback);
+  if (!/^[1-9]\d*$/.test(value))
+    throw new Error(`${name} ${JSON.stringify(value)}: accepted is a whole number ≥ 1`);
+  return Number(value);
+}
+/** Figures 4 and 6: the environment's size (MB) and how many share a base; the smoke test asks for less. */
+const envMegabytes = count("--env-mb", "100");
+const diskEnvironments = count("--disk-envs", "10");
+const coldRounds = Math.min(iterations, 5);
 
 async function execOnce(node: FloxNode, container: string): Promise<number> {
   const started = performance.now();
@@ -184,6 +198,9 @@ async function main(): Promise<void> {
     const scale = { fixtures, gitUrl: `${hub.url}/git`, env: "acme/bench:1" };
     rows.push(...(await manyPods({ ...scale, pods, rounds: scaleRounds })));
     rows.push(...(await agentMemory({ ...scale, containers })));
+    rows.push(
+      ...(await imageComparisonRows({ work, fixtures, rounds: coldRounds, envMegabytes, diskEnvironments })),
+    );
 
     // The hub's live-generation lookups under load (a hub process of its own): 2 s per figure in the
     // smoke run, 10 s otherwise.
@@ -196,11 +213,14 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(" ")}`,
       `node ${process.version}; ${version("containerd", ["--version"])}; ${version(runc, ["--version"])}; ${version("git", ["--version"])}`,
-      `iterations: ${iterations} per start/exec figure, ${passRounds} per pass-through figure, ${scaleRounds} fresh node(s) for ${pods} pods at once`,
+      `iterations: ${iterations} per start/exec figure, ${passRounds} per pass-through figure, ${scaleRounds} fresh node(s) for ${pods} pods at once, ${coldRounds} cold-start round(s) of a ${envMegabytes} MB environment`,
     ];
     await writeFile(out, renderResults({ date: new Date(), machine, rows }));
     process.stdout.write(`wrote ${out}\n`);
   } finally {
+    // BENCH_KEEP_LOG=FILE keeps the runtime log (the agent's `agent.call` and `start.prepared` timings).
+    const keepLog = process.env["BENCH_KEEP_LOG"];
+    if (keepLog && node) await copyFile(node.runtimeLog, keepLog).catch(() => {});
     await node?.stop();
     await hub?.close();
     await removeTree(work);

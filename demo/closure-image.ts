@@ -24,12 +24,11 @@ export interface ClosureImage {
   readonly paths: number;
 }
 
-/** An OCI layout tarball named `ref` whose one layer holds the closure of `roots`. */
-export async function closureImage(
+/** One uncompressed layer tar holding the closure of `roots` as files under /nix/store. */
+export async function closureLayer(
   store: NixStore,
   roots: readonly StorePath[],
-  ref: string,
-): Promise<ClosureImage> {
+): Promise<{ layer: Buffer; bytes: number; paths: number }> {
   const out = await runNix("nix-store", ["-qR", ...roots, ...storeArgs(store)], {
     action: "listing the closure to pack as an image",
   });
@@ -53,8 +52,18 @@ export async function closureImage(
     }
   }
   for (const path of paths) await walk(realPath(store, path), path.slice(1));
-  const tar = buildOciLayout({ ref, layers: [writeTar(entries)], config: { env: ["PATH=/bin"] } });
-  return { tar, bytes, paths: paths.length };
+  return { layer: writeTar(entries), bytes, paths: paths.length };
+}
+
+/** An OCI layout tarball named `ref` whose one layer holds the closure of `roots`. */
+export async function closureImage(
+  store: NixStore,
+  roots: readonly StorePath[],
+  ref: string,
+): Promise<ClosureImage> {
+  const { layer, bytes, paths } = await closureLayer(store, roots);
+  const tar = buildOciLayout({ ref, layers: [layer], config: { env: ["PATH=/bin"] } });
+  return { tar, bytes, paths };
 }
 
 /** Packs the redis environment's closure as an image, imports it (timed) and starts it with runc (timed). */

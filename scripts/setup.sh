@@ -12,8 +12,10 @@ fi
 
 # Debian's packages: the node runtime's real parts (containerd, runc, Nix), what the tests and the
 # demo build with (the demo's Redis is Debian's redis-tools, imported into the Nix store), gcc for the
-# agent client (native/), and zstd and xz, with which the hub unpacks uploaded NARs to check their NarHash.
-packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux postgresql chromium redis-tools gcc libc6-dev zstd xz-utils)
+# agent client (native/), zstd and xz, with which the hub unpacks uploaded NARs to check their NarHash, and
+# docker-registry, the registry bench/run pulls images from (its own process and config on a free port;
+# the package's systemd service plays no part).
+packages=(containerd runc nix-bin busybox-static git patchelf ca-certificates procps util-linux postgresql chromium redis-tools gcc libc6-dev zstd xz-utils docker-registry)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -2,7 +2,7 @@
  * The wire format between native/agent-client.c and the node agent, in one place. A request is a
  * sequence of NUL-terminated fields, each a one-letter tag and a value — `C` the caller's cwd, `E` a
  * forwarded `NAME=value`, `A` one runc argument — ended by the client closing its writing half. The
- * reply is zero or more `out <line>` lines (for the container's log: runc create's stderr is the
+ * reply is `ack` ({@link ACK_LINE}, written before any work), then zero or more `out <line>` lines (for the container's log: runc create's stderr is the
  * container's, and the client prints them there) and then one line: `run` (exec runc now) or
  * `fail <message>` (already written to runc's --log). An agent serves only callers that use its own
  * node config: to any other it answers `other-config` ({@link OTHER_CONFIG_REPLY}), and the client does
@@ -90,6 +90,12 @@ export function formatAgentReply(result: CallResult): string {
   }
   return `fail ${result.message.replace(/[\r\n]+/g, " ")}\n`;
 }
+
+/**
+ * The first line of every reply, written before any work: the client waits a bounded time for it and
+ * then does the call in-process, so the agent starts a call's work only once this line was written.
+ */
+export const ACK_LINE = "ack\n";
 
 /** The reply to a caller whose node config is not the agent's: the client then works in-process. */
 export const OTHER_CONFIG_REPLY = "other-config\n";

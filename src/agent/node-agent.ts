@@ -7,6 +7,7 @@
  * pod's own token and asks the hub.
  */
 
+import { statSync } from "node:fs";
 import { chmod, mkdir, rename, rm, stat } from "node:fs/promises";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
@@ -18,6 +19,7 @@ import { nodeLogger } from "../node/node-log.js";
 import { parseRuncArgv } from "../runc/argv.js";
 import { type CallContext, type CallResult, handleRuncCall, reportCallFailure } from "../runc/handle-call.js";
 import {
+  ACK_LINE,
   formatAgentReply,
   MAX_REQUEST_BYTES,
   OTHER_CONFIG_REPLY,
@@ -75,6 +77,8 @@ async function serve(
   contexts: ContextCache,
   configPath: string | undefined,
 ): Promise<void> {
+  // A client gone mid-call (killed, or it gave up waiting) makes the reply's write fail: not a crash.
+  connection.on("error", () => {});
   const chunks: Buffer[] = [];
   let size = 0;
   const request = await new Promise<Buffer | undefined>((resolve) => {
@@ -91,8 +95,13 @@ async function serve(
     connection.once("error", () => resolve(undefined));
   });
   if (request === undefined) return;
+  // "ack" before any work, and no work unless it reached the client: a client that gave up waiting
+  // (native/agent-client.c falls back in-process after a bounded wait for it) has closed the socket.
+  if (!(await acknowledge(connection))) return;
   let result: CallResult;
   let log: Logger | undefined;
+  // Work that need not hold up runc (a create's telemetry): done once the reply is written.
+  const deferred: (() => Promise<void>)[] = [];
   try {
     const parsed = parseAgentRequest(request);
     if (!servesCaller(configPath, parsed.env, DEFAULT_CONFIG_PATH)) {
@@ -102,7 +111,12 @@ async function serve(
     const ctx = await contexts.current();
     log = ctx.log;
     const invocation = parseRuncArgv(parsed.argv);
-    const callContext = { ...ctx, cwd: parsed.cwd, disableVariable: parsed.env["FLOX_DISABLE_METRICS"] };
+    const callContext = {
+      ...ctx,
+      cwd: parsed.cwd,
+      disableVariable: parsed.env["FLOX_DISABLE_METRICS"],
+      afterReply: (work: () => Promise<void>) => deferred.push(work),
+    };
     const started = Date.now();
     result = await handleRuncCall(invocation, callContext);
     ctx.log.debug("agent.call", {
@@ -117,6 +131,16 @@ async function serve(
     result = invocation.command === "delete" ? { kind: "run" } : { kind: "fail", message };
   }
   connection.end(formatAgentReply(result));
+  // Part of this call's promise, so close() still waits for it; each piece never throws.
+  for (const work of deferred) await work();
+}
+
+/** Writes the "ack" line; false when the client is gone (the write fails: EPIPE). */
+function acknowledge(connection: Socket): Promise<boolean> {
+  return new Promise((resolve) => {
+    connection.once("close", () => resolve(false));
+    connection.write(ACK_LINE, (error) => resolve(error == null));
+  });
 }
 
 /** The argv of a request that failed to parse as a whole, as far as it can be read (for --log). */
@@ -140,7 +164,7 @@ function contextCache(configPath: string | undefined): ContextCache {
   let cached: { stamp: string; value: Omit<CallContext, "cwd" | "disableVariable"> } | undefined;
   return {
     async current() {
-      const stamp = await configStamp(configPath);
+      const stamp = configStamp(configPath);
       if (cached !== undefined && cached.stamp === stamp) return cached.value;
       const { config, warnings } = await loadNodeConfig(configPath);
       const log: Logger = nodeLogger(config, { agent: 1 });
@@ -152,18 +176,37 @@ function contextCache(configPath: string | undefined): ContextCache {
   };
 }
 
-async function configStamp(configPath: string | undefined): Promise<string> {
+/** Synchronous: checked on every call, and a stat costs µs where an awaited one costs a wake-up. */
+function configStamp(configPath: string | undefined): string {
   try {
-    const info = await stat(configPath ?? DEFAULT_CONFIG_PATH);
+    const info = statSync(configPath ?? DEFAULT_CONFIG_PATH);
     return `${info.mtimeMs}:${info.size}:${info.ino}`;
   } catch {
     return "missing";
   }
 }
 
-/** Makes the socket's directory (root-only when we create it) and clears a stale socket. */
+/**
+ * Makes the socket's directory (root-only when we create it), checks that no other user could put a
+ * socket of their own there, and clears a stale socket.
+ *
+ * Who may call: Node has no API for a connection's SO_PEERCRED, so the agent cannot check each
+ * caller's uid itself; access rests on the file system instead: the socket is 0600 (connecting needs
+ * write permission on it, i.e. our own uid) in a directory that only we may write (checked here, so
+ * the socket cannot be replaced by someone else's). The other direction is checked per call: the
+ * client (native/agent-client.c) talks only to an agent with its own uid (SO_PEERCRED).
+ */
 async function prepareSocketPath(socket: string): Promise<void> {
-  await mkdir(dirname(socket), { recursive: true, mode: 0o700 });
+  const dir = dirname(socket);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const info = await stat(dir);
+  const uid = process.getuid?.();
+  if ((uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) {
+    throw new ImagelessError(
+      "failed-precondition",
+      `node agent: the socket directory ${dir} is ${info.uid === uid ? "" : `owned by uid ${info.uid} and `}mode ${(info.mode & 0o777).toString(8)}; accepted is a directory owned by this user (uid ${uid}) that no one else may write (e.g. chmod 0700)`,
+    );
+  }
   if (await answers(socket)) {
     throw new ImagelessError(
       "failed-precondition",

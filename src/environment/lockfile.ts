@@ -1,4 +1,5 @@
 import { ImagelessError } from "../errors/imageless-error.js";
+import { parseJson } from "../errors/parse-json.js";
 import { isStorePath, type StorePath } from "../nix/store-path.js";
 import { type Manifest, manifestFromObject } from "./manifest.js";
 
@@ -91,18 +92,7 @@ const DEFAULT_GROUP = "toplevel";
  * const lock = parseLockfile(readFileSync("manifest.lock", "utf8"), "manifest.lock");
  */
 export function parseLockfile(text: string, source: string): Lockfile {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new ImagelessError(
-      "invalid-input",
-      `${source}: not valid JSON: ${oneLine((error as Error).message)}`,
-      {
-        cause: error,
-      },
-    );
-  }
+  const data = parseJson(text, source);
   const top = object(data, source, "the lock");
   const version = top["lockfile-version"];
   if (version !== 1) {
@@ -410,9 +400,4 @@ function object(value: unknown, where: string, what: string): Record<string, unk
  */
 export function manifestFromLock(lock: Lockfile): Manifest {
   return manifestFromObject(lock.manifest, `manifest in ${lock.source}`);
-}
-
-/** V8's JSON error quotes the input, which may hold newlines: the message must stay one line. */
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, " ");
 }

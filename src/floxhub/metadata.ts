@@ -1,4 +1,5 @@
 import { ImagelessError } from "../errors/imageless-error.js";
+import { parseJson } from "../errors/parse-json.js";
 
 /** One change to an environment (metadata.json v2 `history[]`): who did what, where and when. */
 export interface HistoryEntry {
@@ -59,18 +60,7 @@ export interface ChangeInfo {
  * meta.liveGeneration; // 3
  */
 export function parseGenerationsMetadata(text: string, source: string): GenerationsMetadata {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new ImagelessError(
-      "invalid-input",
-      `${source} is not valid JSON: ${oneLine((error as Error).message)}`,
-      {
-        cause: error,
-      },
-    );
-  }
+  const data = parseJson(text, source);
   const top = object(data, source);
   const version = top["version"];
   if (version === 2) return parseV2(top, source);
@@ -229,9 +219,4 @@ function historyJson(entry: ChangeInfo, kind: string, current: number, previous:
     current_generation: String(current),
     previous_generation: previous ?? null,
   };
-}
-
-/** V8's JSON error quotes the input, which may hold newlines: the message must stay one line. */
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, " ");
 }

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { assertSchemaRequiredFields } from "../../test/harness/floxmeta-fixture.js";
 import { ImagelessError } from "../errors/imageless-error.js";
-import { parseGenerationsMetadata } from "../floxhub/metadata.js";
+import {
+  appendGeneration,
+  appendSwitch,
+  initialMetadata,
+  parseGenerationsMetadata,
+} from "../floxhub/metadata.js";
 import { initializeMessage, initialMetadataText, planGeneration } from "./generation-plan.js";
 
 const who = {
@@ -46,38 +51,16 @@ describe("planGeneration()", () => {
   });
 
   it("adds generation N+1 after a switch, recording the live generation as previous, keeping unknown fields", () => {
-    const existing = JSON.stringify({
-      version: 2,
-      total_generations: 3,
-      extra: "kept",
-      history: [
-        { kind: "import", author: "a", hostname: "h", timestamp: 1, current_generation: "1", x: 1 },
-        {
-          kind: "edit",
-          author: "a",
-          hostname: "h",
-          timestamp: 2,
-          current_generation: "2",
-          previous_generation: "1",
-        },
-        {
-          kind: "edit",
-          author: "a",
-          hostname: "h",
-          timestamp: 3,
-          current_generation: "3",
-          previous_generation: "2",
-        },
-        {
-          kind: "switch_generation",
-          author: "b",
-          hostname: "hub",
-          timestamp: 4,
-          current_generation: "1",
-          previous_generation: "3",
-        },
-      ],
-    });
+    // Three generations, then a switch back to 1, as the metadata writers record them; plus a field
+    // this version does not know at the top and in an entry.
+    const by = (author: string, hostname: string, timestamp: number) => ({ author, hostname, timestamp });
+    const generations = [1, 2, 3].reduce(
+      (meta, t) => appendGeneration(meta, { kind: t === 1 ? "import" : "edit", ...by("a", "h", t) }),
+      initialMetadata(),
+    );
+    const stored = appendSwitch(generations, 1, by("b", "hub", 4));
+    const [first, ...rest] = stored.history;
+    const existing = JSON.stringify({ ...stored, extra: "kept", history: [{ ...first, x: 1 }, ...rest] });
     const plan = planGeneration(existing, content, { ...who, timestamp: 5 });
     assert.equal(plan.generation, 4);
     assert.equal(plan.initialize, false);

@@ -1,7 +1,9 @@
-import { createHash, randomBytes } from "node:crypto";
-import { lstat, mkdir, rename, rm, symlink } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { lstat, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
+import { replaceSymlink } from "../fs/replace-symlink.js";
 import type { NixStore } from "./nix-store.js";
 import type { StorePath } from "./store-path.js";
 
@@ -18,24 +20,20 @@ import type { StorePath } from "./store-path.js";
  * await addGcRoot(profile, "/var/lib/imageless/gcroots/abc", store);
  */
 export async function addGcRoot(path: StorePath, rootLink: string, store: NixStore): Promise<void> {
-  await replaceSymlink(rootLink, path);
+  linkInDirectory(rootLink, path);
   // Any name works: the collector follows every link in gcroots/auto. A hash of the link's path keeps
   // one entry per link, as Nix's own registration does.
   const name = createHash("sha1").update(rootLink).digest("hex");
-  await replaceSymlink(join(store.storeRoot, "nix", "var", "nix", "gcroots", "auto", name), rootLink);
+  linkInDirectory(join(store.storeRoot, "nix", "var", "nix", "gcroots", "auto", name), rootLink);
 }
 
-/** Points `link` at `target`, atomically replacing whatever `link` was (rename over it). */
-async function replaceSymlink(link: string, target: string): Promise<void> {
-  await mkdir(dirname(link), { recursive: true });
-  const temp = `${link}.tmp-${randomBytes(6).toString("hex")}`;
-  await symlink(target, temp);
-  try {
-    await rename(temp, link);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+/**
+ * Points `link` at `target` (atomically), making its directory first. Synchronous: metadata calls of
+ * microseconds on every start (see replaceSymlink).
+ */
+function linkInDirectory(link: string, target: string): void {
+  mkdirSync(dirname(link), { recursive: true });
+  replaceSymlink(link, target);
 }
 
 /**

@@ -289,19 +289,35 @@ function readBoolean(reader: Reader, table: Table, at: KeyPath, fallback: boolea
   return value;
 }
 
-function readUrl(
-  reader: Reader,
-  table: Table,
-  at: KeyPath,
-  fallback: string,
-  opts: { allowEmpty: boolean },
-): string {
-  const accepted = opts.allowEmpty ? 'accepted values are "" or a URL' : "accepted value is a URL";
-  const value = readString(reader, table, at, fallback, accepted);
-  if (value === "" && opts.allowEmpty) return value;
-  if (!isUrl(value)) fail(reader, where(at), value, accepted);
-  return value;
+/** What a string key must hold (besides `""` where that is allowed): its name in the error, and the test. */
+interface StringKind {
+  readonly what: string;
+  readonly valid: (value: string) => boolean;
 }
+
+/**
+ * A reader of string keys holding a `kind` value, or `""` where `allowEmpty`: any other value fails
+ * naming what is accepted.
+ */
+function stringReader(kind: StringKind) {
+  return (reader: Reader, table: Table, at: KeyPath, fallback: string, opts: { allowEmpty: boolean }) => {
+    const accepted = opts.allowEmpty
+      ? `accepted values are "" or ${kind.what}`
+      : `accepted value is ${kind.what}`;
+    const value = readString(reader, table, at, fallback, accepted);
+    if (value === "" && opts.allowEmpty) return value;
+    if (!kind.valid(value)) fail(reader, where(at), value, accepted);
+    return value;
+  };
+}
+
+const readUrl = stringReader({ what: "a URL", valid: isUrl });
+
+/** Paths must be absolute: runc and the shim run with the bundle as cwd, so a relative path would drift. */
+const readPath = stringReader({
+  what: "an absolute path",
+  valid: (value) => isAbsolute(value) && !value.includes("\0"),
+});
 
 /** `""` or an http(s) URL: a URL a netrc can give credentials to. */
 function readHttpUrl(reader: Reader, table: Table, at: KeyPath): string {
@@ -310,23 +326,6 @@ function readHttpUrl(reader: Reader, table: Table, at: KeyPath): string {
   if (value === "") return value;
   if (!isUrl(value) || !/^https?:$/i.test(new URL(value).protocol)) fail(reader, where(at), value, accepted);
   return value.replace(/\/+$/, "");
-}
-
-/** Paths must be absolute: runc and the shim run with the bundle as cwd, so a relative path would drift. */
-function readPath(
-  reader: Reader,
-  table: Table,
-  at: KeyPath,
-  fallback: string,
-  opts: { allowEmpty: boolean },
-): string {
-  const accepted = opts.allowEmpty
-    ? 'accepted values are "" or an absolute path'
-    : "accepted value is an absolute path";
-  const value = readString(reader, table, at, fallback, accepted);
-  if (value === "" && opts.allowEmpty) return value;
-  if (!isAbsolute(value) || value.includes("\0")) fail(reader, where(at), value, accepted);
-  return value;
 }
 
 function readDuration(reader: Reader, table: Table, at: KeyPath, fallback: string): number {

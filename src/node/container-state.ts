@@ -1,4 +1,5 @@
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ActivationInput } from "../environment/activation.js";
 import { ImagelessError } from "../errors/imageless-error.js";
@@ -67,20 +68,29 @@ export function statePaths(stateDir: string, containerId: string) {
 /** Marks `containerId` as being created by this process (see `statePaths(…).claim`). */
 export async function claimContainer(stateDir: string, containerId: string): Promise<void> {
   const paths = statePaths(stateDir, containerId);
-  await mkdir(paths.claims, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(paths.claim, formatIdentity(currentProcess()), 0o600);
+  // The directory calls here and below are synchronous, as writeFileAtomic's non-durable write is:
+  // µs each, on every start, where an awaited one costs the agent a thread-pool round trip.
+  mkdirSync(paths.claims, { recursive: true, mode: 0o700 });
+  // Not fsync'd: a claim matters only until the create ends. After a machine crash, one that lost its
+  // contents (empty, unparsable) names no live process and is swept like any other dead claim
+  // (release.ts); one lost entirely leaves at most GC roots that the container's delete drops by id.
+  await writeFileAtomic(paths.claim, formatIdentity(currentProcess()), 0o600, { durable: false });
 }
 
 /** The create of `containerId` is complete (its spec is written): nothing to sweep any more. */
 export async function releaseClaim(stateDir: string, containerId: string): Promise<void> {
-  await rm(statePaths(stateDir, containerId).claim, { force: true });
+  rmSync(statePaths(stateDir, containerId).claim, { force: true });
 }
 
 /** Writes the record (atomically, owner-only) that exec and delete read back. */
 export async function saveContainerRecord(stateDir: string, record: ContainerRecord): Promise<void> {
   const path = statePaths(stateDir, record.containerId).record;
-  await mkdir(join(stateDir, "containers"), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(path, JSON.stringify(record), 0o600);
+  mkdirSync(join(stateDir, "containers"), { recursive: true, mode: 0o700 });
+  // Not fsync'd (an fsync cost 3–12 ms on a busy VM, bench/README.md): the record lives as long as its container, and no
+  // container survives a machine crash (runc's state is on tmpfs). The rename alone keeps readers from
+  // a torn file while the machine is up; after a crash, a record lost or left empty makes the delete
+  // drop the container's state by id anyway (releaseContainer), and exec has no container to serve.
+  await writeFileAtomic(path, JSON.stringify(record), 0o600, { durable: false });
 }
 
 /** The record of a Flox container, or undefined for a container the runtime did not modify. */
@@ -91,7 +101,8 @@ export async function loadContainerRecord(
   const path = statePaths(stateDir, containerId).record;
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    // Synchronously: read on every exec, a small file (see writeFileAtomic's non-durable write).
+    text = readFileSync(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;

@@ -16,6 +16,12 @@ export interface CreateContext {
   readonly deps: StartDeps;
   /** FLOX_DISABLE_METRICS as containerd's environment (the runtime's caller) sets it. */
   readonly disableVariable: string | undefined;
+  /**
+   * Runs `work` once the call has been answered (the node agent: after its reply, so runc need not
+   * wait for the telemetry spool or a sender's start). Without it, `work` is awaited in place (the
+   * in-process wrapper exits right after the call).
+   */
+  readonly afterReply?: (work: () => Promise<void>) => void;
 }
 
 /**
@@ -45,22 +51,28 @@ export async function createContainer(
       await releaseClaim(stateDir, containerId);
     }
   } catch (error) {
-    await recordCreate(spec, ctx, {
-      result: "error",
-      errorKind: error instanceof ImagelessError ? error.kind : "internal",
-      totalMs: Date.now() - started,
-    });
+    await later(ctx, () =>
+      recordCreate(spec, ctx, {
+        result: "error",
+        errorKind: error instanceof ImagelessError ? error.kind : "internal",
+        totalMs: Date.now() - started,
+      }),
+    );
     throw error;
   }
   if (outcome.kind === "flox") {
-    await recordCreate(
-      spec,
-      ctx,
-      { result: "ok", generation: outcome.record.generation, stats: outcome.stats },
-      outcome.policy,
+    const { record, stats, policy } = outcome;
+    await later(ctx, () =>
+      recordCreate(spec, ctx, { result: "ok", generation: record.generation, stats }, policy),
     );
   }
   return outcome;
+}
+
+/** `work` after the reply when the caller can (see {@link CreateContext.afterReply}), else now. */
+async function later(ctx: CreateContext, work: () => Promise<void>): Promise<void> {
+  if (ctx.afterReply === undefined) await work();
+  else ctx.afterReply(work);
 }
 
 /** One telemetry event for a create; recordContainerStart decides whether and never throws. */

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { Secret } from "../log/secret.js";
 import {
   type AuthorisationRecord,
+  authorisationChanged,
   decideOffline,
   nextAuthorisation,
   parseAuthorisationRecord,
@@ -124,4 +125,32 @@ describe("parseAuthorisationRecord()", () => {
     ])
       assert.equal(parseAuthorisationRecord(text), undefined);
   });
+});
+
+describe("authorisationChanged()", () => {
+  const later = (ms: number, change: Partial<AuthorisationRecord> = {}): AuthorisationRecord => ({
+    ...record,
+    authorisedAt: record.authorisedAt + ms,
+    ...change,
+  });
+  const cases: ReadonlyArray<
+    readonly [string, AuthorisationRecord | undefined, AuthorisationRecord, number, boolean]
+  > = [
+    ["no record yet", undefined, record, 24 * HOUR, true],
+    ["the same resolution a second later", record, later(1000), 24 * HOUR, false],
+    ["the same resolution a minute later", record, later(60_000), 24 * HOUR, true],
+    ["a new commit a second later", record, later(1000, { lastCommit: "c-new" }), 24 * HOUR, true],
+    [
+      "a new live generation",
+      record,
+      later(1000, { live: { generation: 4, commit: "c4" } }),
+      24 * HOUR,
+      true,
+    ],
+    ["a short grace refreshes sooner (a hundredth of it)", record, later(10, {}), 1000, true],
+    ["a short grace, within its hundredth", record, later(9), 1000, false],
+  ];
+  for (const [name, previous, next, graceMs, expected] of cases) {
+    it(name, () => assert.equal(authorisationChanged(previous, next, graceMs), expected));
+  }
 });

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ImagelessError, isErrorKind } from "../errors/imageless-error.js";
 import { type ResolvedEnvironment, readCachedGeneration } from "../floxhub/resolve.js";
@@ -62,6 +63,27 @@ export function nextAuthorisation(
     lastCommit: resolved.commit,
     ...(live === undefined ? {} : { live }),
   };
+}
+
+/**
+ * Whether the record on disk must be replaced by `next` (pure): when what it resolved changed, or its
+ * `authorisedAt` is older than a hundredth of the grace, at most a minute. Rewriting it (with its
+ * fsync) on every start cost each warm start ~5–15 ms; a record left a minute old only makes an
+ * offline start's grace end up to a minute early, never late.
+ *
+ * @example
+ * authorisationChanged(record, { ...record, authorisedAt: record.authorisedAt + 1000 }, 24 * 3600_000); // false
+ */
+export function authorisationChanged(
+  previous: AuthorisationRecord | undefined,
+  next: AuthorisationRecord,
+  graceMs: number,
+): boolean {
+  if (previous === undefined) return true;
+  const { authorisedAt: before, ...kept } = previous;
+  const { authorisedAt: now, ...wanted } = next;
+  if (JSON.stringify(kept) !== JSON.stringify(wanted)) return true;
+  return now - before >= Math.min(60_000, graceMs / 100);
 }
 
 /**
@@ -130,8 +152,12 @@ export async function resolveWithGrace(
     return await startOffline(ref, error, await loadRecord(path), opts);
   }
   try {
-    const next = nextAuthorisation(await loadRecord(path), resolved, identity, opts.now());
+    const previous = await loadRecord(path);
+    const next = nextAuthorisation(previous, resolved, identity, opts.now());
+    if (!authorisationChanged(previous, next, opts.graceMs)) return resolved;
     await mkdir(join(path, ".."), { recursive: true, mode: 0o700 });
+    // fsync'd: the one record here that must outlive a machine crash (it is what lets a node start
+    // pods offline after a reboot), and now written at most about once a minute per (env, token).
     await writeFileAtomic(path, JSON.stringify(next), 0o600);
   } catch (error) {
     // Without the record this start still runs; only a later offline start loses its grace.
@@ -181,10 +207,14 @@ function recordPath(stateDir: string, ref: EnvironmentRef, identity: string): st
   return join(stateDir, "authorisations", ref.owner, ref.name, `${identity.replace(":", "-")}.json`);
 }
 
+/**
+ * Read on every start, synchronously: a few hundred bytes cost µs, an awaited readFile four thread-pool
+ * round trips of the agent's one thread (see writeFileAtomic's non-durable write).
+ */
 async function loadRecord(path: string): Promise<AuthorisationRecord | undefined> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = readFileSync(path, "utf8");
   } catch {
     return undefined;
   }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, stat } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { ActivationFile } from "../environment/hook-script.js";
 import type { ProfileLink } from "../environment/profile-links.js";
@@ -37,16 +38,18 @@ export function profileKey(
 export function profileCache(stateDir: string, storeRoot: string) {
   const dir = join(stateDir, "profiles");
   return {
+    // Synchronous, on every warm start: a small read and a stat cost µs, awaited ones a thread-pool
+    // round trip each for the node agent's one thread (bench/README.md, "The warm path").
     async lookup(key: string): Promise<StorePath | undefined> {
       let path: string;
       try {
-        path = (await readFile(join(dir, key), "utf8")).trim();
+        path = readFileSync(join(dir, key), "utf8").trim();
       } catch {
         return undefined;
       }
       if (!isStorePath(path)) return undefined;
       try {
-        await stat(join(storeRoot, path));
+        statSync(join(storeRoot, path));
         return path;
       } catch {
         return undefined;

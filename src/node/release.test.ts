@@ -73,4 +73,23 @@ describe("releaseContainer()", () => {
       await rm(stateDir, { recursive: true, force: true });
     }
   });
+
+  it("drops everything of a container whose record a machine crash left empty (records are not fsync'd)", async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), "release-"));
+    try {
+      await leaveState(stateDir, "c2");
+      await mkdir(join(stateDir, "containers"), { recursive: true });
+      await writeFile(statePaths(stateDir, "c2").record, "");
+      await releaseContainer("c2", {
+        stateDir,
+        log: nullLogger,
+        removeGcRoot: (l) => rm(l, { force: true }),
+      });
+      assert.deepEqual(await readdir(join(stateDir, "gcroots")), []);
+      assert.deepEqual(await readdir(join(stateDir, "env-cache")), []);
+      assert.deepEqual(await readdir(join(stateDir, "containers")), []);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,4 +1,5 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../log/logger.js";
 import { loadContainerRecord, removeContainerRecord, statePaths } from "./container-state.js";
@@ -17,7 +18,12 @@ export interface ReleaseDeps {
  * Idempotent: the shim calls delete twice.
  */
 export async function releaseContainer(containerId: string, deps: ReleaseDeps): Promise<void> {
-  const record = await loadContainerRecord(deps.stateDir, containerId);
+  // An unreadable record (left empty by a machine crash: records are not fsync'd) must not keep the
+  // container's GC roots alive: its state is dropped by id all the same.
+  const record = await loadContainerRecord(deps.stateDir, containerId).catch((error: unknown) => {
+    deps.log.warn("delete.record-unreadable", { container: containerId, error: String(error) });
+    return undefined;
+  });
   // Without a record too: a create killed after its GC root but before its record left state that
   // only this id names. Dropping nothing costs a few failed unlinks.
   await dropContainerState(containerId, deps);
@@ -32,7 +38,13 @@ export async function releaseContainer(containerId: string, deps: ReleaseDeps): 
  */
 export async function sweepAbandoned(deps: ReleaseDeps): Promise<string[]> {
   const claims = statePaths(deps.stateDir, "").claims;
-  const ids = await readdir(claims).catch(() => [] as string[]);
+  // Synchronously (on every create; the directory holds only the creates under way): see writeFileAtomic.
+  let ids: string[];
+  try {
+    ids = readdirSync(claims);
+  } catch {
+    ids = [];
+  }
   const swept: string[] = [];
   for (const id of ids) {
     if (id.startsWith(".tmp-")) continue; // a claim being written; a dead writer's is harmless

@@ -1,13 +1,17 @@
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ImagelessError } from "../errors/imageless-error.js";
 import { writeFileAtomic } from "../fs/atomic-write.js";
 import type { OciProcess, OciSpec } from "./spec.js";
 
-/** Reads `<bundle>/config.json`. Unknown fields are kept: the spec is only ever edited, never rebuilt. */
+/**
+ * Reads `<bundle>/config.json`. Unknown fields are kept: the spec is only ever edited, never rebuilt.
+ * Read synchronously, as the exec process file below: a few KB from tmpfs cost µs, an awaited read
+ * a thread-pool round trip (see writeFileAtomic's non-durable write).
+ */
 export async function readSpec(bundle: string): Promise<OciSpec> {
   return parseJsonObject(
-    await readFile(join(bundle, "config.json"), "utf8"),
+    readFileSync(join(bundle, "config.json"), "utf8"),
     `${bundle}/config.json`,
   ) as OciSpec;
 }
@@ -22,7 +26,7 @@ export async function writeSpec(bundle: string, spec: OciSpec): Promise<void> {
 
 /** Reads an exec `--process` file (an OCI process object). */
 export async function readProcess(path: string): Promise<OciProcess> {
-  return parseJsonObject(await readFile(path, "utf8"), path) as OciProcess;
+  return parseJsonObject(readFileSync(path, "utf8"), path) as OciProcess;
 }
 
 /** Replaces an exec `--process` file atomically; not fsync'd: the shim deletes it after the exec. */

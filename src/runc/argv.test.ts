@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { SHIM_BUNDLE, SHIM_GLOBAL } from "../../test/harness/shim-argv.js";
 import { parseRuncArgv, type RuncInvocation } from "./argv.js";
 
-const B = "/run/containerd/io.containerd.runtime.v2.task/k8s.io/abc";
-const SHIM_GLOBAL = [
-  "--root",
-  "/run/containerd/runc/k8s.io",
-  "--log",
-  `${B}/log.json`,
-  "--log-format",
-  "json",
-];
+const B = SHIM_BUNDLE;
 const GLOBAL = {
   root: "/run/containerd/runc/k8s.io",
   log: `${B}/log.json`,

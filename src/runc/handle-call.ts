@@ -1,7 +1,7 @@
 import { ImagelessError } from "../errors/imageless-error.js";
 import type { Logger } from "../log/logger.js";
 import type { NodeConfig } from "../node/config.js";
-import { createContainer } from "../node/create.js";
+import { type CreateContext, createContainer } from "../node/create.js";
 import { prepareExec } from "../node/exec.js";
 import { removeGcRoot } from "../node/node-deps.js";
 import { releaseContainer } from "../node/release.js";
@@ -19,6 +19,8 @@ export interface CallContext {
   readonly disableVariable: string | undefined;
   /** The caller's working directory: the bundle of a `create` without `--bundle` (runc's own default). */
   readonly cwd: string;
+  /** See {@link CreateContext.afterReply}: the agent defers a create's telemetry past its reply. */
+  readonly afterReply?: (work: () => Promise<void>) => void;
 }
 
 /** What the caller does next: run the real runc with the same argv, or exit 1 (already reported). */

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { useFloxNode } from "../harness/e2e-node.js";
 import { fixtureGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER } from "../harness/flox-node.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER, withFloxPod } from "../harness/flox-node.js";
 import { setConfigKeys } from "../harness/node-config-edit.js";
 import {
   type ContainerLog,
@@ -163,18 +163,7 @@ async function withPod(
   command: readonly string[],
   check: (pod: RunningPod, app: string) => Promise<void>,
 ): Promise<void> {
-  const pod = await runPod(e2e.node.cri, {
-    name,
-    runtimeHandler: FLOX_HANDLER,
-    annotations,
-    logDir: e2e.node.logDir,
-    containers: [{ name: "app", image: EMPTY_IMAGE_REF, command }],
-  });
-  try {
-    await check(pod, pod.containers["app"] ?? "");
-  } finally {
-    await removePod(e2e.node.cri, pod.podId);
-  }
+  await withFloxPod(e2e.node.cri, { name, annotations, command, logDir: e2e.node.logDir }, check);
 }
 
 /** Waits for the container to exit; its exit code and log. */

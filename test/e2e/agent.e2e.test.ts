@@ -76,6 +76,10 @@ describe("imageless node agent", () => {
     assert.equal(await greeting(first), "Hello, world!\nhi");
     assert.deepEqual(await loggedBy("start.prepared", app), [agentPid]);
     assert.deepEqual(await loggedBy("exec.activated", app), [agentPid]);
+    // The pod's sandbox (its spec carries the pod's flox.dev/environment too) never reached the agent:
+    // the client's prefilter sent its create straight to runc.
+    assert.deepEqual(await loggedBy("agent.call", first.podId), []);
+    assert.deepEqual(await loggedBy("agent.call", app), [agentPid, agentPid]); // create, exec
     assert.deepEqual(await wrapperNodeStarts(), []);
   });
 
@@ -91,9 +95,9 @@ describe("imageless node agent", () => {
     assert.equal(await greeting(second), "Hello, world!\nhi");
     assert.equal(await greeting(first as RunningPod), "Hello, world!\nhi");
     const starts = await wrapperNodeStarts();
-    // create of the sandbox and of the app (sh cannot read config.json cheaply, so every create goes to
-    // Node) and one exec each; runc's other calls never reach Node.
-    assert.equal(starts.filter((line) => / create /.test(line)).length, 2, starts.join("\n"));
+    // create of the app only (the sandbox's create goes from the client's prefilter straight to
+    // runc) and one exec each; runc's other calls never reach Node.
+    assert.equal(starts.filter((line) => / create /.test(line)).length, 1, starts.join("\n"));
     assert.equal(starts.filter((line) => / exec /.test(line)).length, 2, starts.join("\n"));
   });
 

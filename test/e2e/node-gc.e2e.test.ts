@@ -11,8 +11,8 @@ import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { useFloxNode } from "../harness/e2e-node.js";
 import { fixtureGeneration, helloGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER } from "../harness/flox-node.js";
-import { removePod, runPod, runToCompletion } from "../harness/pod.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER, runFloxPod } from "../harness/flox-node.js";
+import { removePod, runToCompletion } from "../harness/pod.js";
 import { repoRoot } from "../harness/repo-root.js";
 
 const run = promisify(execFile);
@@ -60,12 +60,11 @@ interface StatusJson {
 describe("imageless node gc", () => {
   it("frees the environment no container uses, reports its bytes, and keeps the running one running", async () => {
     const logDir = join(e2e.node.dir, "pod-logs");
-    const server = await runPod(e2e.node.cri, {
+    const server = await runFloxPod(e2e.node.cri, {
       name: "server",
-      runtimeHandler: FLOX_HANDLER,
       annotations: { "flox.dev/environment": "acme/hello" },
+      command: ["sleep", "600"],
       logDir,
-      containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["sleep", "600"] }],
     });
     try {
       assert.deepEqual(server.startErrors, {});

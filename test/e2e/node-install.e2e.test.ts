@@ -10,13 +10,13 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { type CriClient, connectCri } from "../../src/cri/cri-client.js";
-import { buildEmptyImage, EMPTY_IMAGE_REF } from "../../src/image/empty-image.js";
+import { buildEmptyImage } from "../../src/image/empty-image.js";
 import { type Containerd, startContainerd } from "../harness/containerd.js";
 import { helloGeneration } from "../harness/flox-envs.js";
-import { FLOX_HANDLER } from "../harness/flox-node.js";
+import { runFloxPod } from "../harness/flox-node.js";
 import { writeFloxmeta } from "../harness/floxmeta-fixture.js";
 import { buildFixturePackages } from "../harness/nix-fixtures.js";
-import { readContainerLog, removePod, runPod, waitForExit } from "../harness/pod.js";
+import { readContainerLog, removePod, waitForExit } from "../harness/pod.js";
 import { repoRoot } from "../harness/repo-root.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
@@ -147,13 +147,8 @@ describe("imageless node install on a private containerd", () => {
   it("runs a Flox pod; an upgrade keeps it working; uninstall waits for it, then restores the config", async () => {
     const client = cri as CriClient;
     const logDir = join(work, "pod-logs");
-    const once = await runPod(client, {
-      name: "hello",
-      runtimeHandler: FLOX_HANDLER,
-      annotations: { "flox.dev/environment": "acme/hello" },
-      logDir,
-      containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["hello"] }],
-    });
+    const hello = { "flox.dev/environment": "acme/hello" };
+    const once = await runFloxPod(client, { name: "hello", annotations: hello, command: ["hello"], logDir });
     try {
       assert.deepEqual(once.startErrors, {});
       assert.equal(await waitForExit(client, once.containers["app"] ?? "", 60_000), 0);
@@ -162,12 +157,11 @@ describe("imageless node install on a private containerd", () => {
       await removePod(client, once.podId);
     }
 
-    const pod = await runPod(client, {
+    const pod = await runFloxPod(client, {
       name: "server",
-      runtimeHandler: FLOX_HANDLER,
-      annotations: { "flox.dev/environment": "acme/hello" },
+      annotations: hello,
+      command: ["sleep", "600"],
       logDir,
-      containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["sleep", "600"] }],
     });
     try {
       assert.deepEqual(pod.startErrors, {});

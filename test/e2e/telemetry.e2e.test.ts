@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { VERSION } from "../../src/version.js";
 import { useFloxNode } from "../harness/e2e-node.js";
 import { helloGeneration } from "../harness/flox-envs.js";
-import { EMPTY_IMAGE_REF, FLOX_HANDLER, startFloxNode } from "../harness/flox-node.js";
+import { EMPTY_IMAGE_REF, FLOX_HANDLER, startFloxNode, withFloxPod } from "../harness/flox-node.js";
 import { setConfigKeys } from "../harness/node-config-edit.js";
 import { type RunningPod, readContainerLog, removePod, runPod, waitForExit } from "../harness/pod.js";
 
@@ -33,21 +33,16 @@ async function runOnce(
   command: string[] = ["hello"],
   inspect?: (pod: RunningPod) => Promise<void>,
 ): Promise<RunningPod> {
-  const pod = await runPod(e2e.node.cri, {
-    name,
-    runtimeHandler: FLOX_HANDLER,
-    annotations,
-    logDir: e2e.node.logDir,
-    containers: [{ name: "app", image: EMPTY_IMAGE_REF, command }],
-  });
-  try {
-    if (inspect !== undefined) await inspect(pod);
-    else if (pod.startErrors["app"] === undefined)
-      assert.equal(await waitForExit(e2e.node.cri, pod.containers["app"] ?? "", 30_000), 0);
-    return pod;
-  } finally {
-    await removePod(e2e.node.cri, pod.podId);
-  }
+  return withFloxPod(
+    e2e.node.cri,
+    { name, annotations, command, logDir: e2e.node.logDir },
+    async (pod, app) => {
+      if (inspect !== undefined) await inspect(pod);
+      else if (pod.startErrors["app"] === undefined)
+        assert.equal(await waitForExit(e2e.node.cri, app, 30_000), 0);
+      return pod;
+    },
+  );
 }
 
 /** Waits until no telemetry sender holds the node's lock (so nothing outlives the suite). */

@@ -51,6 +51,11 @@ export interface Containerd {
   readonly logFile: string;
   /** Imports an OCI image-layout tarball into namespace k8s.io and waits until CRI sees it. */
   importImage(tar: Buffer): Promise<void>;
+  /**
+   * Pulls and unpacks an image from a plain-HTTP registry (`ctr images pull --plain-http`: containerd's
+   * pull and unpack, as CRI's PullImage runs them) into namespace k8s.io; resolves once CRI sees it.
+   */
+  pullPlainHttp(ref: string): Promise<void>;
   /** PIDs of the runc shims now serving this containerd (their `-address` is its socket). */
   shimPids(): Promise<number[]>;
   /** Removes pods, stops containerd and leftover shims, unmounts and deletes the dir. Safe to call twice. */
@@ -133,6 +138,16 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
     env,
     logFile,
     importImage: (tar) => importImage(paths.socket, join(dir, "images"), tar),
+    pullPlainHttp: async (ref) => {
+      await run(
+        "ctr",
+        ["--address", paths.socket, "--namespace", "k8s.io", "images", "pull", "--plain-http", ref],
+        {
+          maxBuffer: 64 << 20,
+        },
+      );
+      await waitForImages(paths.socket, [ref]);
+    },
     shimPids,
     stop,
   };

@@ -7,7 +7,14 @@ import { buildBusyboxImage } from "./images.js";
 import { nodeLeaks } from "./leaks.js";
 import { buildFixturePackages, type Fixtures } from "./nix-fixtures.js";
 import { type AgentProcess, startAgentProcess } from "./node-agent-process.js";
-import { type ContainerSpec, type PodResult, runToCompletion } from "./pod.js";
+import {
+  type ContainerSpec,
+  type PodResult,
+  type RunningPod,
+  removePod,
+  runPod,
+  runToCompletion,
+} from "./pod.js";
 import { repoRoot } from "./repo-root.js";
 import { makeTempDir, removeTree } from "./temp.js";
 
@@ -156,6 +163,40 @@ export function runInEnvironment(
     logDir: node.logDir,
     containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: ["sh", "-c", script], mounts }],
   });
+}
+
+/** A pod of one container, `app` on the empty image, running `command` in the environment its annotations name. */
+export interface FloxPodSpec {
+  readonly name: string;
+  /** `flox.dev/environment` and any other `flox.dev/…` annotation. */
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly command: readonly string[];
+  readonly logDir: string;
+}
+
+/** Runs a {@link FloxPodSpec} pod through CRI with the flox handler; start errors are returned, not thrown. */
+export function runFloxPod(cri: CriClient, spec: FloxPodSpec): Promise<RunningPod> {
+  return runPod(cri, {
+    name: spec.name,
+    runtimeHandler: FLOX_HANDLER,
+    annotations: spec.annotations,
+    logDir: spec.logDir,
+    containers: [{ name: "app", image: EMPTY_IMAGE_REF, command: spec.command }],
+  });
+}
+
+/** Runs a {@link FloxPodSpec} pod, gives it and its `app` container ID to `use`, then removes it (also on failure). */
+export async function withFloxPod<T>(
+  cri: CriClient,
+  spec: FloxPodSpec,
+  use: (pod: RunningPod, app: string) => Promise<T>,
+): Promise<T> {
+  const pod = await runFloxPod(cri, spec);
+  try {
+    return await use(pod, pod.containers["app"] ?? "");
+  } finally {
+    await removePod(cri, pod.podId);
+  }
 }
 
 export { EMPTY_IMAGE_REF };

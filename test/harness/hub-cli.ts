@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { type FloxNode, startFloxNode } from "./flox-node.js";
+import { type FloxNode, type FloxNodeOptions, startFloxNode } from "./flox-node.js";
 import type { HubProcess } from "./hub.js";
 import type { Fixtures } from "./nix-fixtures.js";
 import { repoRoot } from "./repo-root.js";
@@ -26,7 +26,8 @@ export interface CliUser {
   ok(args: readonly string[], input?: string): Promise<string>;
 }
 
-export function cliUser(home: string): CliUser {
+/** `cwd`: the directory the CLI runs in (the test process's when absent). */
+export function cliUser(home: string, options: { readonly cwd?: string } = {}): CliUser {
   const runCli = (args: readonly string[], input?: string) =>
     runProgram(CLI(), args, {
       env: {
@@ -34,6 +35,7 @@ export function cliUser(home: string): CliUser {
         HOME: home,
         XDG_CONFIG_HOME: join(home, "config"),
       },
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       input: input ?? "",
     });
   return {
@@ -80,14 +82,19 @@ export async function pushEnv(
 /**
  * Starts a node that resolves from the hub's git and substitutes only from the hub's cache, trusting
  * only its key (`imageless hub cache-key`): a start of `owner/name` substitutes `<hub>/cache/<owner>`
- * with the pod's token.
+ * with the pod's token. `options` adds to the node's (e.g. `agent: true`).
  */
-export async function startNodeOnHub(hub: HubProcess, fixtures: Fixtures): Promise<FloxNode> {
+export async function startNodeOnHub(
+  hub: HubProcess,
+  fixtures: Fixtures,
+  options: Omit<FloxNodeOptions, "gitUrl" | "cacheUrl" | "fixtures"> = {},
+): Promise<FloxNode> {
   const { stdout } = await run(CLI(), ["hub", "cache-key", "--data-dir", hub.dataDir]);
   const hubKey = stdout.trim();
   if (!/^[^:\s]+:[A-Za-z0-9+/=]+$/.test(hubKey))
     throw new Error(`hub cache-key printed ${JSON.stringify(hubKey)}`);
   return startFloxNode({
+    ...options,
     gitUrl: `${hub.url}/git`,
     cacheUrl: `${hub.url}/cache`,
     fixtures: { ...fixtures, publicKey: hubKey },

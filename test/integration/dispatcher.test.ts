@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { repoRoot } from "../harness/repo-root.js";
+import { SHIM_BUNDLE, SHIM_GLOBAL } from "../harness/shim-argv.js";
 
 // The scripts under test are not compiled: read from the source tree.
 const REPO = repoRoot();
@@ -17,15 +18,7 @@ const SEP = "\x1f";
 const TOOLS = ["readlink", "awk", "date", "sleep"];
 let SYSTEM_PATH = "";
 
-const B = "/run/containerd/io.containerd.runtime.v2.task/k8s.io/abc";
-const SHIM_GLOBAL = [
-  "--root",
-  "/run/containerd/runc/k8s.io",
-  "--log",
-  `${B}/log.json`,
-  "--log-format",
-  "json",
-];
+const B = SHIM_BUNDLE;
 
 let dir = "";
 let configWithFake = "";

@@ -5,8 +5,8 @@ import { after, before, describe, it } from "node:test";
 import { parseGenerationsMetadata } from "../../src/floxhub/metadata.js";
 import { runGit } from "../../src/git/run-git.js";
 import { type HubProcess, startHubProcess } from "../harness/hub.js";
-import { repoRoot } from "../harness/repo-root.js";
-import { type ProgramRun, runProgram } from "../harness/run-program.js";
+import { cliUser } from "../harness/hub-cli.js";
+import type { ProgramRun } from "../harness/run-program.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
 // `imageless env …` and `imageless auth …` as a person runs them, against a real hub process.
@@ -19,26 +19,9 @@ let work: string;
 let handle = "";
 const outputs: string[] = [];
 
-/** Runs bin's CLI with its own config home (so the credentials are this suite's). */
-async function cli(
-  args: readonly string[],
-  input?: string,
-  env: Record<string, string> = {},
-): Promise<ProgramRun> {
-  const result = await runProgram(
-    process.execPath,
-    [join(repoRoot(), "dist", "src", "main", "imageless.js"), ...args],
-    {
-      env: {
-        PATH: process.env["PATH"] ?? "/usr/bin:/bin",
-        HOME: work,
-        XDG_CONFIG_HOME: join(work, "config"),
-        ...env,
-      },
-      cwd: work,
-      input: input ?? "",
-    },
-  );
+/** Runs the CLI as this suite's user (HOME and cwd `work`), keeping what it printed. */
+async function cli(args: readonly string[], input?: string): Promise<ProgramRun> {
+  const result = await cliUser(work, { cwd: work }).run(args, input);
   outputs.push(result.stdout, result.stderr);
   return result;
 }

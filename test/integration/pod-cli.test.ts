@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { repoRoot } from "../harness/repo-root.js";
-import { type ProgramRun, runProgram } from "../harness/run-program.js";
+import { cliUser } from "../harness/hub-cli.js";
+import type { ProgramRun } from "../harness/run-program.js";
 import { makeTempDir, removeTree } from "../harness/temp.js";
 
 // `imageless pod run` as a user meets it before any containerd is involved: a file it refuses gets
@@ -12,7 +12,7 @@ import { makeTempDir, removeTree } from "../harness/temp.js";
 let dir: string;
 
 function cli(args: readonly string[]): Promise<ProgramRun> {
-  return runProgram(join(repoRoot(), "bin", "imageless"), args);
+  return cliUser(dir).run(args);
 }
 
 before(async () => {

@@ -24,17 +24,11 @@ export interface GenerationRow {
   readonly author?: string;
 }
 
-/** One history entry in the API's `history` answer. */
-export interface HistoryRow {
-  readonly kind: string;
-  readonly author: string;
-  readonly hostname: string;
-  readonly timestamp: number;
-  readonly currentGeneration: number;
-  readonly previousGeneration?: number;
-  readonly summary?: string;
-  readonly command?: readonly string[];
-}
+/**
+ * One history entry in the API's `history` answer: the parsed entry without the stored original and
+ * the targets (which the summary, always present, already names).
+ */
+export type HistoryRow = Omit<HistoryEntry, "raw" | "targets">;
 
 /** One generation's content as the API shows it (and as two generations are compared). */
 export interface GenerationView {

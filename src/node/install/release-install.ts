@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { cp, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, lstat, mkdir, readdir, readlink, rename, rm, writeFile } from "node:fs/promises";
 import { posix } from "node:path";
+import { replaceSymlink } from "../../fs/replace-symlink.js";
 import { onHost } from "./host-root.js";
 import type { ReleaseEntry } from "./release-files.js";
 
@@ -69,8 +70,8 @@ export async function installRelease(
       throw error;
     }
   }
-  await replaceSymlink(local(layout.current), `releases/${id}`);
-  await replaceSymlink(local(layout.bin), "current/bin");
+  await pointLink(local(layout.current), `releases/${id}`);
+  await pointLink(local(layout.bin), "current/bin");
   const keep = new Set([id, ...(previous !== undefined && previous !== id ? [previous] : [])]);
   for (const name of await readdir(local(layout.releases))) {
     if (!keep.has(name)) await rm(posix.join(local(layout.releases), name), { recursive: true, force: true });
@@ -101,17 +102,10 @@ export async function removeReleases(opts: { hostRoot: string; prefix: string })
   return had;
 }
 
-async function replaceSymlink(link: string, target: string): Promise<void> {
+/** Points `link` at `target` (atomically) unless it already does. */
+async function pointLink(link: string, target: string): Promise<void> {
   const current = await readlink(link).catch(() => undefined);
-  if (current === target) return;
-  const temp = `${link}.tmp-${randomBytes(6).toString("hex")}`;
-  await symlink(target, temp);
-  try {
-    await rename(temp, link);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  if (current !== target) replaceSymlink(link, target);
 }
 
 async function exists(path: string): Promise<boolean> {
