@@ -109,6 +109,30 @@ export function startGit(
 }
 
 /**
+ * Starts `git http-backend`, a CGI program: its whole environment is the request's (built by the hub's
+ * `cgiEnvironment`, which keeps the host's git config out as {@link gitEnvironment} does), so nothing
+ * is added here. Kept beside {@link startGit} so that every git process of the project starts in this
+ * module.
+ */
+export function startGitHttpBackend(env: Readonly<Record<string, string>>): ChildProcessWithoutNullStreams {
+  return spawn("git", ["http-backend"], { env, stdio: ["pipe", "pipe", "pipe"] });
+}
+
+/**
+ * `config` as the GIT_CONFIG_COUNT/KEY_n/VALUE_n variables git reads (pure): config for one process
+ * without argv (world-readable in /proc) or a file.
+ */
+export function gitConfigVariables(config: readonly (readonly [string, string])[]): Record<string, string> {
+  if (config.length === 0) return {};
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(config.length) };
+  config.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  return env;
+}
+
+/**
  * The environment git runs with (pure). The token travels as `http.extraHeader` through
  * GIT_CONFIG_COUNT/KEY/VALUE variables: argv is world-readable in /proc, a process's environment is not.
  */
@@ -129,12 +153,8 @@ export function gitEnvironment(
     GIT_CONFIG_SYSTEM: "/dev/null",
     GIT_CONFIG_NOSYSTEM: "1",
     GIT_TERMINAL_PROMPT: "0",
-    GIT_CONFIG_COUNT: String(config.length),
+    ...gitConfigVariables(config),
   };
-  config.forEach(([key, value], i) => {
-    env[`GIT_CONFIG_KEY_${i}`] = key;
-    env[`GIT_CONFIG_VALUE_${i}`] = value;
-  });
   return { ...env, ...opts.env };
 }
 

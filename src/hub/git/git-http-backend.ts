@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { gitConfigVariables, startGitHttpBackend } from "../../git/run-git.js";
 import type { Logger } from "../../log/logger.js";
 
 /** What one git smart-HTTP request may do. Authentication happens in front of this, in the hub. */
@@ -47,10 +47,7 @@ export async function handleGitHttp(
     reply(res, 403, "pushing to this repository is not allowed\n");
     return;
   }
-  const child = spawn("git", ["http-backend"], {
-    env: cgiEnvironment(req, opts, query),
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = startGitHttpBackend(cgiEnvironment(req, opts, query));
   const stderr: Buffer[] = [];
   child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
   child.stdin.on("error", () => {
@@ -142,17 +139,7 @@ export function cgiEnvironment(req: CgiRequest, opts: GitHttpOptions, query: str
   // http-backend serves receive-pack only to an authenticated REMOTE_USER unless told otherwise;
   // the hub has already decided, so say so explicitly.
   const config = [...(opts.allowPush ? [["http.receivepack", "true"] as const] : []), ...(opts.config ?? [])];
-  return { ...opts.env, ...env, ...configEnvironment(config) };
-}
-
-function configEnvironment(config: readonly (readonly [string, string])[]): Record<string, string> {
-  if (config.length === 0) return {};
-  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(config.length) };
-  config.forEach(([key, value], i) => {
-    env[`GIT_CONFIG_KEY_${i}`] = key;
-    env[`GIT_CONFIG_VALUE_${i}`] = value;
-  });
-  return env;
+  return { ...opts.env, ...env, ...gitConfigVariables(config) };
 }
 
 /** True for a request that would push (the ref advertisement or the pack upload of receive-pack). */
@@ -224,7 +211,9 @@ export async function captureAdvertisement(
   const query = "service=git-upload-pack";
   const request: CgiRequest = { method: "GET", headers: {}, socket: {} };
   const env = cgiEnvironment(request, { ...opts, allowPush: false, protocolV0: true }, query);
-  const child = spawn("git", ["http-backend"], { env, stdio: ["ignore", "pipe", "ignore"] });
+  const child = startGitHttpBackend(env);
+  child.stdin.end();
+  child.stderr.resume();
   const out: Buffer[] = [];
   child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
   const code = await new Promise<number | null>((resolve, reject) => {
