@@ -10,7 +10,8 @@
  *   - N pods of an uncached environment at once vs N runc pods, and downloads per path (many-pods.ts);
  *   - the node agent's memory idle and with M running Flox containers (agent-memory.ts);
  *   - cold start of a ~100 MB environment vs pulling an image of the same bytes, and the disk used
- *     by 10 environments vs 10 images (against-images.ts).
+ *     by 10 environments vs 10 images (against-images.ts);
+ *   - the hub's lookups (info/refs, API) under load vs a 404 baseline (hub-lookups.ts).
  * Every container is started through cri-start.ts. The environment comes from this project's hub
  * git routes (in this process, public environment), so the live-generation check is answered as the
  * hub answers it.
@@ -41,6 +42,7 @@ import { makeTempDir, removeTree } from "../test/harness/temp.js";
 import { imageComparisonRows } from "./against-images.js";
 import { agentMemory } from "./agent-memory.js";
 import { alternate, sleeper, startOnce } from "./cri-start.js";
+import { hubLookupRows } from "./hub-lookups.js";
 import { manyPods } from "./many-pods.js";
 import { mountModes } from "./mount-modes.js";
 import { type Row, renderResults, summarise } from "./results.js";
@@ -241,6 +243,10 @@ async function main(): Promise<void> {
     rows.push(
       ...(await imageComparisonRows({ work, fixtures, rounds: coldRounds, envMegabytes, diskEnvironments })),
     );
+
+    // The hub's live-generation lookups under load (a hub process of its own): 2 s per figure in the
+    // smoke run, 10 s otherwise.
+    rows.push(...(await hubLookupRows({ seconds: iterations <= 1 ? 2 : 10, connections: 16 })));
 
     const machine = [
       ...machineLines(

@@ -11,7 +11,7 @@ import {
 import { HubApiClient } from "../hub-client/api-client.js";
 import { readCredentials, readHubUrl } from "../hub-client/credentials.js";
 import { normaliseHubUrl } from "../hub-client/hub-urls.js";
-import { createLogger } from "../log/logger.js";
+import { coalescingSink, createLogger } from "../log/logger.js";
 import { Secret } from "../log/secret.js";
 import { loadHubPart } from "./hub-parts.js";
 
@@ -43,7 +43,11 @@ export function registerHubCommands(program: Command): void {
     .option("--max-nar <size>", "largest NAR file uploaded to the cache (it may unpack to 16x this)", "4GiB")
     .option("--cache-quota <size>", "NAR bytes one owner's cache namespace may hold", "50GiB")
     .action(async (opts: StoreFlags & LimitFlags & { listen: string; publicUrl?: string }) => {
-      const log = createLogger((line) => process.stderr.write(line), { component: "hub" });
+      // Every request is logged: one write per event-loop turn, not one per line.
+      const log = createLogger(
+        coalescingSink((text) => process.stderr.write(text)),
+        { component: "hub" },
+      );
       const { startHub } = await loadHubPart("hub serve", () => import("../hub/server.js"));
       const running = await startHub({
         listen: opts.listen,

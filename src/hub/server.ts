@@ -11,8 +11,10 @@ import { registerApiRoutes } from "./api/register-api.js";
 import { registerCacheRoutes } from "./binary-cache/cache-service.js";
 import { loadOrCreateSigningKey } from "./binary-cache/signing-key.js";
 import type { HubStore } from "./db/hub-store.js";
+import { memoizeStore } from "./db/memo-store.js";
 import { openHubStore } from "./db/open-hub-store.js";
 import { CommitCache } from "./environments/commit-cache.js";
+import { cachedBranchLister } from "./git/branch-tips-cache.js";
 import { registerGitRoutes } from "./git/git-service.js";
 import { DEFAULT_HUB_LIMITS, type HubLimits } from "./hub-limits.js";
 import { parseListen } from "./listen-address.js";
@@ -83,12 +85,15 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
  * The hub's fastify app over an open store, not yet listening (the wiring of every service).
  */
 export async function buildHubApp(
-  store: HubStore,
+  database: HubStore,
   opts: Pick<HubOptions, "dataDir" | "publicUrl" | "log" | "limits">,
 ): Promise<{ app: FastifyInstance; services: HubServices }> {
   const { log, dataDir } = opts;
   const limits = opts.limits ?? DEFAULT_HUB_LIMITS;
   const now = () => Date.now();
+  // Every service reads and writes through this one store, so each write makes the lookups it
+  // remembers for the hot paths (tokens, accounts, roles, visibility) forgotten (db/memo-store.ts).
+  const store = memoizeStore(database, { now });
   const tokens = createTokenService({ store, secret: await loadOrCreateJwtSecret(dataDir), now });
   const access = createHubAccess({ store, tokens });
   const services: HubServices = { dataDir, access, environments: createEnvironmentIndex(store, now) };
@@ -99,6 +104,7 @@ export async function buildHubApp(
     dataDir,
     now,
     hostname: hubHostname(opts.publicUrl),
+    branches: cachedBranchLister(dataDir, now),
     // Pushed files are at most limits.blobBytes; this bounds how many of them stay parsed in memory.
     cache: new CommitCache(512, { maxBytes: 128 * 1024 * 1024 }),
     objects: new ObjectReaderPool(),

@@ -40,4 +40,24 @@ export function fileSink(path: string): LogSink {
   };
 }
 
+/**
+ * A sink that hands `write` the lines of one event-loop turn together: a server logging every request
+ * makes one write system call per turn instead of one per line. What is pending is written when the
+ * process exits, also on an uncaught exception.
+ */
+export function coalescingSink(write: (text: string) => void): LogSink {
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const text = pending.join("");
+    pending = [];
+    write(text);
+  };
+  process.on("exit", flush);
+  return (line) => {
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(line);
+  };
+}
+
 export const nullLogger: Logger = createLogger(() => {});

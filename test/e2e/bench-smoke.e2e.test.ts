@@ -80,9 +80,16 @@ it("bench/run writes every figure with its ratio against a baseline of the same 
     "disk, 3 environments sharing a base: flox: node Nix store (ratio) (target)",
     "disk, 3 environments sharing a base: images, shared base image + app layer (baseline)",
     "disk, 3 environments sharing a base: flox: node Nix store, vs shared-base images (ratio)",
+    "hub lookups (16 connections): 404 baseline (the HTTP stack alone) (target)",
+    "hub lookups (16 connections): info/refs with a token (live generation) (ratio) (target)",
+    "hub lookups (16 connections): GET /api/v1/environments/o/n (ratio) (target)",
   ]);
   for (const cells of rows) if (cells[5] !== "") assert.match(cells[5] ?? "", /^\d+\.\d\d$/);
   // Each of the 3 pods fetched every store path it needed, and no path twice (the figure's point).
   const downloads = rows.find((cells) => cells[2] === "flox: most downloads of one store path");
   assert.equal(downloads?.[3], "1");
+  // The hub's figures are a rate and a p99 (target column); every answer had the expected status.
+  for (const cells of rows.filter((c) => c[1]?.startsWith("hub lookups"))) {
+    assert.match(cells[6] ?? "", /^\d+\/s, p99 [\d.]+ ms, hub CPU [\d.]+ ms\/request(;|$)/);
+  }
 });

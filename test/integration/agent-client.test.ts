@@ -9,6 +9,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { Annotation, CriAnnotation, CriContainerType } from "../../src/pod/annotations.js";
 import { type AgentProcess, startAgentProcess } from "../harness/node-agent-process.js";
 import { repoRoot } from "../harness/repo-root.js";
 import { fakeRuncPath } from "../harness/runtime-create.js";
@@ -95,6 +96,11 @@ async function runcCreates(): Promise<string[]> {
 }
 
 const CRI = '"io.kubernetes.cri.container-name":"app","io.kubernetes.cri.sandbox-id":"s"';
+/** Annotations as JSON object members, the way containerd writes config.json. */
+function members(annotations: Readonly<Record<string, string>>): string {
+  return JSON.stringify(annotations).slice(1, -1);
+}
+
 function spec(annotations: string): string {
   return `{"ociVersion":"1.0.2","process":{"args":["sleep","600"],"env":["PATH=/bin","X=a && b <c>"],"cwd":"/"},"root":{"path":"rootfs"},"annotations":{${annotations}}}`;
 }
@@ -108,9 +114,17 @@ describe("imageless-agent-client", () => {
     // that they reached it, and that runc then ran every create.
     const skip = '"flox.dev/skip-containers":"app"';
     const cases = [
+      // The two the prefilter skips, written from the keys policy.ts reads (as containerd's Go encoder
+      // writes them: no spaces), so renaming a key there without the C side turns this red.
       [
         "sandbox",
-        spec(`"io.kubernetes.cri.container-type":"sandbox",${CRI},"flox.dev/environment":"acme/web"`),
+        spec(
+          members({
+            [CriAnnotation.containerType]: CriContainerType.sandbox,
+            [CriAnnotation.containerName]: "app",
+            [Annotation.environment]: "acme/web",
+          }),
+        ),
       ],
       ["no-annotation", spec(`"io.kubernetes.cri.container-type":"container",${CRI}`)],
       ["other-flox-key", spec(`"io.kubernetes.cri.container-type":"container",${CRI},${skip}`)],
@@ -129,7 +143,12 @@ describe("imageless-agent-client", () => {
       [
         "plain-key",
         spec(
-          `"io.kubernetes.cri.container-type":"container",${CRI},${skip},"flox.dev/environment":"acme/web"`,
+          members({
+            [CriAnnotation.containerType]: CriContainerType.container,
+            [CriAnnotation.containerName]: "app",
+            [Annotation.skipContainers]: "app",
+            [Annotation.environment]: "acme/web",
+          }),
         ),
       ],
       // "sandbox" inside a string value is not the pause container's annotation.

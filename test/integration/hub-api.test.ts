@@ -918,6 +918,91 @@ for (const database of ["sqlite", "postgres"] as const) {
       );
     });
 
+    it("the hub's remembered lookups never outlive a change: revocation, visibility and a switch hold from the next request", async () => {
+      // Every container start asks for the ref advertisement; the hub remembers tokens, views and
+      // tips (db/memo-store.ts, git/branch-tips-cache.ts). Each lookup is sent twice before a change,
+      // so the second is answered from what the hub remembered.
+      const advertised = async (token: string) => {
+        const response = await fetch(`${hub.url}/git/alice/floxmeta/info/refs?service=git-upload-pack`, {
+          headers: { authorization: `Basic ${Buffer.from(`oauth:${token}`).toString("base64")}` },
+        });
+        const body = await response.text();
+        const tips = [...body.matchAll(/([0-9a-f]{40}) refs\/heads\/([^\0\n]+)/g)].map(
+          (m) => `${m[2]} ${m[1]}`,
+        );
+        return { status: response.status, tips };
+      };
+      const twice = async (token: string) => {
+        await advertised(token);
+        return advertised(token);
+      };
+      const repo = floxmetaPath(join(hub.dataDir, "git"), "alice");
+      const tip = async () =>
+        (await runGit(["--git-dir", repo, "rev-parse", "refs/heads/web"])).stdout.toString().trim();
+      const notes = (await runGit(["--git-dir", repo, "rev-parse", "refs/heads/notes"])).stdout
+        .toString()
+        .trim();
+      // Ref files changed less than 100 ms ago are re-read on every request (branch-tips-cache.ts):
+      // wait that long, so the lookups below are answered from the remembered listing.
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
+
+      const laptop = ok<{ id: string; token: string }>(
+        await api(hub, "POST", "/tokens", { token: tokens["bob"], body: { description: "node" } }),
+        201,
+      );
+      issued.push(laptop.token);
+      const setVisibility = async (visibility: string) =>
+        ok(
+          await api(hub, "PUT", "/environments/alice/web/visibility", {
+            token: tokens["alice"],
+            body: { visibility },
+          }),
+        );
+
+      await setVisibility("public");
+      await settle();
+      assert.deepEqual(await twice(laptop.token), { status: 200, tips: [`web ${await tip()}`] });
+      assert.equal(
+        ok<Env>(await api(hub, "GET", "/environments/alice/web", { token: laptop.token })).name,
+        "web",
+      );
+      await setVisibility("private");
+      assert.deepEqual(await advertised(laptop.token), { status: 403, tips: [] });
+      errorOf(await api(hub, "GET", "/environments/alice/web", { token: laptop.token }), 404);
+
+      await setVisibility("public");
+      await twice(laptop.token);
+      ok(await api(hub, "DELETE", `/tokens/${laptop.id}`, { token: tokens["bob"] }));
+      assert.deepEqual(await advertised(laptop.token), { status: 401, tips: [] });
+      errorOf(await api(hub, "GET", "/environments/alice/web", { token: laptop.token }), 401);
+
+      const before = await tip();
+      assert.deepEqual(await twice(tokens["alice"] ?? ""), {
+        status: 200,
+        tips: [`notes ${notes}`, `web ${before}`],
+      });
+      const live = ok<Env>(
+        await api(hub, "GET", "/environments/alice/web", { token: tokens["alice"] }),
+      ).liveGeneration;
+      ok(
+        await api(hub, "POST", "/environments/alice/web/switch", {
+          token: tokens["alice"],
+          body: { generation: live === 1 ? 2 : 1 },
+        }),
+      );
+      const after = await tip();
+      assert.notEqual(after, before);
+      assert.deepEqual(await advertised(tokens["alice"] ?? ""), {
+        status: 200,
+        tips: [`notes ${notes}`, `web ${after}`],
+      });
+      assert.equal(
+        ok<Env>(await api(hub, "GET", "/environments/alice/web", { token: tokens["alice"] })).liveGeneration,
+        live === 1 ? 2 : 1,
+      );
+      await setVisibility("private");
+    });
+
     it("tokens exist only as SHA-256 hashes: not in the database, not in the log", async () => {
       assert.ok(issued.length >= 8);
       const rows = await withStore(async () => {

@@ -3,6 +3,7 @@ import type { Logger } from "../../log/logger.js";
 import type { HubAccessImpl } from "../access-impl.js";
 import type { HubStore } from "../db/hub-store.js";
 import type { CommitCache } from "../environments/commit-cache.js";
+import type { BranchLister } from "../git/branch-tips-cache.js";
 import type { HubLimits } from "../hub-limits.js";
 import type { TokenService } from "../tokens/token-service.js";
 
@@ -17,6 +18,8 @@ export interface ApiDeps {
   readonly now: () => number;
   /** Written as `hostname` into history entries the hub makes (switch, rollback). */
   readonly hostname: string;
+  /** An owner's branches and their tips, re-read only when its ref files changed. */
+  readonly branches: BranchLister;
   /** Parsed floxmeta content by commit id (immutable, so never stale). */
   readonly cache: CommitCache;
   /** git readers kept per floxmeta repository (one running `cat-file` each, ended when idle). */

@@ -6,7 +6,7 @@ import type { Access } from "../access.js";
 import { environmentAccessFor, mayAdminister } from "../accounts/permissions.js";
 import type { Role } from "../accounts/role.js";
 import type { EnvironmentRecord } from "../db/hub-store.js";
-import { readEnvironmentState, readGeneration } from "../environments/environment-reader.js";
+import { environmentStateAt, readGeneration } from "../environments/environment-reader.js";
 import {
   generationRows,
   generationView,
@@ -56,11 +56,15 @@ export function registerEnvironmentRoutes(app: FastifyInstance, deps: ApiDeps): 
     }
     return Promise.all(
       visible.map(async (env) => {
-        const state = await readEnvironmentState(floxmetaRepo(deps.dataDir, env.owner), env.name, {
-          ref: `${env.owner}/${env.name}`,
-          cache: deps.cache,
-          objects: deps.objects,
-        });
+        const tip = (await deps.branches(env.owner)).get(env.name);
+        const state =
+          tip === undefined
+            ? undefined
+            : await environmentStateAt(floxmetaRepo(deps.dataDir, env.owner), tip, {
+                ref: `${env.owner}/${env.name}`,
+                cache: deps.cache,
+                objects: deps.objects,
+              });
         return { ...summary(env, state?.meta), updatedAt: new Date(env.updatedAt).toISOString() };
       }),
     );

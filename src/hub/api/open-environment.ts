@@ -3,7 +3,7 @@ import { parseEnvironmentName, parseOwner } from "../../names/environment-names.
 import { environmentAccessFor } from "../accounts/permissions.js";
 import type { Role } from "../accounts/role.js";
 import type { EnvironmentRecord } from "../db/hub-store.js";
-import { type EnvironmentState, readEnvironmentState } from "../environments/environment-reader.js";
+import { type EnvironmentState, environmentStateAt } from "../environments/environment-reader.js";
 import { floxmetaRepo } from "../environments/floxmeta-reader.js";
 import type { Caller } from "../tokens/token-service.js";
 import type { ApiDeps } from "./api-deps.js";
@@ -60,7 +60,11 @@ export async function openEnvironment(
     );
   }
   const repo = floxmetaRepo(deps.dataDir, owner);
-  const state = await readEnvironmentState(repo, name, { ref, cache: deps.cache, objects: deps.objects });
+  const tip = (await deps.branches(owner)).get(name);
+  const state =
+    tip === undefined
+      ? undefined
+      : await environmentStateAt(repo, tip, { ref, cache: deps.cache, objects: deps.objects });
   if (state === undefined && opts.allowMissingBranch !== true)
     throw new ImagelessError("not-found", `environment "${ref}" has no floxmeta branch on this hub`);
   return { caller, role, record, repo, ref, state, owner, name };

@@ -13,9 +13,20 @@ export function openSqliteDriver(path: string): SqlDriver {
   db.pragma("journal_mode = WAL");
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
+  // The store's SQL is a fixed set of strings: each is compiled once, not on every query (compiling
+  // cost more than running the hub's hot lookups).
+  const statements = new Map<string, Database.Statement>();
+  const prepared = (sql: string): Database.Statement => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
   const exec: SqlExecutor = {
-    all: async (sql, params = []) => db.prepare(sql).all(...(params as SqlValue[])) as SqlRow[],
-    run: async (sql, params = []) => db.prepare(sql).run(...(params as SqlValue[])).changes,
+    all: async (sql, params = []) => prepared(sql).all(...(params as SqlValue[])) as SqlRow[],
+    run: async (sql, params = []) => prepared(sql).run(...(params as SqlValue[])).changes,
   };
   // Statements of concurrent requests would otherwise land inside an open transaction between its
   // awaits; a promise chain orders transactions and plain statements.

@@ -33,7 +33,15 @@ export async function readEnvironmentState(
   opts: { ref: string; cache?: CommitCache; objects?: ObjectReaderPool },
 ): Promise<EnvironmentState | undefined> {
   const commit = await readBranchTip(repo, name, opts.objects);
-  if (commit === undefined) return undefined;
+  return commit === undefined ? undefined : environmentStateAt(repo, commit, opts);
+}
+
+/** {@link readEnvironmentState} when the branch's tip `commit` is known already. */
+export async function environmentStateAt(
+  repo: string,
+  commit: string,
+  opts: { ref: string; cache?: CommitCache; objects?: ObjectReaderPool },
+): Promise<EnvironmentState> {
   const load = () => readState(repo, commit, opts.ref, opts.objects);
   // Parsed JSON holds a few times its text.
   return opts.cache === undefined

@@ -9,6 +9,7 @@ import { isErrorKind } from "../../errors/imageless-error.js";
 import type { Logger } from "../../log/logger.js";
 import type { HubServices, Principal } from "../access.js";
 import { DEFAULT_HUB_LIMITS, type HubLimits, tooLarge } from "../hub-limits.js";
+import { type BranchLister, cachedBranchLister } from "./branch-tips-cache.js";
 import { classifyCredentials, decideGitRequest, parseGitTarget } from "./git-access.js";
 import { captureAdvertisement, handleGitHttp } from "./git-http-backend.js";
 import { ensureRepo, gitRoot, listBranches, repoExists } from "./git-repos.js";
@@ -34,6 +35,7 @@ export function registerGitRoutes(
   limits: HubLimits = DEFAULT_HUB_LIMITS,
 ): void {
   const advertisements = advertisementCache();
+  const branchesOf = cachedBranchLister(services.dataDir, Date.now);
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     // Leave the body unread: http-backend reads it (possibly gzip-encoded) from the raw request.
@@ -41,7 +43,8 @@ export function registerGitRoutes(
     scope.route({
       method: ["GET", "POST"],
       url: "/git/*",
-      handler: (request, reply) => serveGitRequest(request, reply, { services, log, limits, advertisements }),
+      handler: (request, reply) =>
+        serveGitRequest(request, reply, { services, log, limits, advertisements, branchesOf }),
     });
   });
 }
@@ -49,7 +52,13 @@ export function registerGitRoutes(
 async function serveGitRequest(
   request: FastifyRequest,
   reply: FastifyReply,
-  ctx: { services: HubServices; log: Logger; limits: HubLimits; advertisements: AdvertisementCache },
+  ctx: {
+    services: HubServices;
+    log: Logger;
+    limits: HubLimits;
+    advertisements: AdvertisementCache;
+    branchesOf: BranchLister;
+  },
 ): Promise<void> {
   const { services, log, limits } = ctx;
   const target = parseGitTarget(request.method, request.raw.url ?? "");
@@ -72,7 +81,7 @@ async function serveGitRequest(
       return refuse(request, reply, 401, error.message);
     }
   }
-  const branches = await listBranches(services.dataDir, target.owner);
+  const branches = await ctx.branchesOf(target.owner);
   const decision = decideGitRequest(target.owner, {
     service: target.service,
     credentials,
@@ -102,17 +111,18 @@ async function serveGitRequest(
     // Every container start asks for this (its live-generation check): answered from memory when
     // this view of these exact branch tips was advertised before.
     const key = advertisementKey(target.owner, decision.config, branches);
-    let served = ctx.advertisements.get(key);
-    if (served === undefined) {
-      served = await captureAdvertisement({
-        projectRoot: gitRoot(services.dataDir),
-        pathInfo: target.pathInfo,
-        config: decision.config,
-      });
-      // Kept only if no branch moved while git ran, so an entry always matches its key.
-      const now = await listBranches(services.dataDir, target.owner);
-      if (advertisementKey(target.owner, decision.config, now) === key) ctx.advertisements.set(key, served);
-    }
+    const served =
+      ctx.advertisements.get(key) ??
+      (await ctx.advertisements.capture(key, async () => {
+        const value = await captureAdvertisement({
+          projectRoot: gitRoot(services.dataDir),
+          pathInfo: target.pathInfo,
+          config: decision.config,
+        });
+        // Kept only if no branch moved while git ran, so an entry always matches its key.
+        const now = await ctx.branchesOf(target.owner);
+        return { value, keep: advertisementKey(target.owner, decision.config, now) === key };
+      }));
     void reply.code(served.status).headers(Object.fromEntries(served.headers)).send(served.body);
     return;
   }
@@ -169,12 +179,17 @@ type Advertisement = Awaited<ReturnType<typeof captureAdvertisement>>;
 
 interface AdvertisementCache {
   get(key: string): Advertisement | undefined;
-  set(key: string, value: Advertisement): void;
+  /**
+   * Runs `work` for `key`, or joins the run already under way for it: the starts of a whole cluster
+   * asking at once after a push spawn one git process, not one each. Its value is kept when `keep`.
+   */
+  capture(key: string, work: () => Promise<{ value: Advertisement; keep: boolean }>): Promise<Advertisement>;
 }
 
 /** Advertisements by key, the least recently used dropped past a bound (each is a few hundred bytes). */
 function advertisementCache(limit = 4096): AdvertisementCache {
   const entries = new Map<string, Advertisement>();
+  const running = new Map<string, Promise<Advertisement>>();
   return {
     get(key) {
       const value = entries.get(key);
@@ -184,9 +199,20 @@ function advertisementCache(limit = 4096): AdvertisementCache {
       }
       return value;
     },
-    set(key, value) {
-      entries.set(key, value);
-      if (entries.size > limit) entries.delete(entries.keys().next().value ?? "");
+    capture(key, work) {
+      const joined = running.get(key);
+      if (joined !== undefined) return joined;
+      const run = work()
+        .then(({ value, keep }) => {
+          if (keep) {
+            entries.set(key, value);
+            if (entries.size > limit) entries.delete(entries.keys().next().value ?? "");
+          }
+          return value;
+        })
+        .finally(() => running.delete(key));
+      running.set(key, run);
+      return run;
     },
   };
 }

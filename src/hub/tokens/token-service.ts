@@ -2,7 +2,14 @@ import { ImagelessError } from "../../errors/imageless-error.js";
 import { Secret } from "../../log/secret.js";
 import type { Principal } from "../access.js";
 import type { AccountRecord, HubStore } from "../db/hub-store.js";
-import { expiryProblem, looksLikeJwt, signJwt, userTokenClaims, verifyJwt } from "./jwt.js";
+import {
+  expiryProblem,
+  looksLikeJwt,
+  signJwt,
+  type UserTokenClaims,
+  userTokenClaims,
+  verifyJwt,
+} from "./jwt.js";
 import { hashToken, isMachineToken, newMachineToken, newTokenId } from "./token-text.js";
 
 /** An authenticated caller: a {@link Principal} plus the account the token belongs to. */
@@ -26,8 +33,8 @@ export interface TokenService {
   issueUserToken(user: AccountRecord, description?: string): Promise<IssuedToken>;
   issueMachineToken(org: AccountRecord, description?: string): Promise<IssuedToken>;
   /**
-   * The caller a token belongs to. Looks the hash up on every call, so a revocation holds from the
-   * next request on.
+   * The caller a token belongs to. Asks the store for the hash on every call (the hub's memoizing
+   * store forgets on every write), so a revocation holds from the next request on.
    *
    * @throws {ImagelessError} `unauthorized` for an unknown, revoked, expired or forged token; the
    *   message says which (and when, for expiry or revocation) and never contains the token.
@@ -47,6 +54,19 @@ export function createTokenService(deps: {
   now: () => number;
 }): TokenService {
   const { store, secret, now } = deps;
+  // A JWT's signature is checked once per token text: the claims of a text that verified never change
+  // (expiry is still checked against the clock on every request, revocation in the store). Keyed by
+  // the token's hash, which the store lookup needs anyway; bounded, dropped whole when full.
+  const verified = new Map<string, UserTokenClaims>();
+  const claimsOf = (text: string, hash: string): UserTokenClaims => {
+    let claims = verified.get(hash);
+    if (claims === undefined) {
+      claims = verifyJwt(text, secret);
+      if (verified.size >= 10_000) verified.clear();
+      verified.set(hash, claims);
+    }
+    return claims;
+  };
   return {
     async issueUserToken(user, description) {
       const id = newTokenId();
@@ -81,9 +101,10 @@ export function createTokenService(deps: {
 
     async authenticate(token) {
       const text = token.reveal();
+      const hash = hashToken(text);
       let userId: string | undefined;
       if (looksLikeJwt(text)) {
-        const claims = verifyJwt(text, secret);
+        const claims = claimsOf(text, hash);
         const expired = expiryProblem(claims, now());
         if (expired !== undefined) throw new ImagelessError("unauthorized", expired);
         userId = claims.sub;
@@ -93,7 +114,7 @@ export function createTokenService(deps: {
           "token is not valid: it is neither a hub user token nor a flox_mt_ machine token",
         );
       }
-      const record = await store.tokenByHash(hashToken(text));
+      const record = await store.tokenByHash(hash);
       if (record === undefined || (userId !== undefined && record.accountId !== userId)) {
         throw new ImagelessError("unauthorized", "token is not known to this hub");
       }
