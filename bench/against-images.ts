@@ -22,6 +22,8 @@ export async function imageComparisonRows(opts: {
   rounds: number;
   envMegabytes: number;
   diskEnvironments: number;
+  /** `cold-start`: figure 4 only (bench/run --only cold-start). */
+  only?: "cold-start";
 }): Promise<Row[]> {
   const baseBytes = opts.envMegabytes * 1e6;
   const packages = await addHostPackages(opts.fixtures.buildStore, join(opts.work, "host-packages"), {
@@ -35,7 +37,8 @@ export async function imageComparisonRows(opts: {
     const registry = await startRegistry();
     try {
       const ctx = { hub, registry, fixtures: opts.fixtures, packages };
-      return [...(await coldStartRows(ctx, opts.rounds)), ...(await diskRows(ctx))];
+      const cold = await coldStartRows(ctx, opts.rounds);
+      return opts.only === "cold-start" ? cold : [...cold, ...(await diskRows(ctx))];
     } finally {
       await registry.stop();
     }

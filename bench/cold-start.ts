@@ -9,6 +9,7 @@
  * Neither side moves bytes over a real network: hub and registry are loopback processes here.
  */
 import { existsSync } from "node:fs";
+import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { closureLayer } from "../demo/closure-image.js";
 import type { StorePath } from "../src/nix/store-path.js";
@@ -69,6 +70,9 @@ export async function coldStartRows(ctx: ImageCompareContext, rounds: number): P
       const order = round % 2 === 0 ? [startFlox, startImage] : [startImage, startFlox];
       for (const step of order) await step();
     } finally {
+      // BENCH_KEEP_LOG=FILE keeps each round's runtime log as FILE.cold-N (`start.prepared` timings).
+      const keepLog = process.env["BENCH_KEEP_LOG"];
+      if (keepLog) await copyFile(node.runtimeLog, `${keepLog}.cold-${round}`).catch(() => {});
       await node.stop();
     }
   }

@@ -17,6 +17,8 @@
  * hub answers it.
  *
  *   bench/run [--iterations N] [--pods N] [--containers M] [--env-mb MB] [--disk-envs N] [--out FILE]
+ *   bench/run --only cold-start [--iterations N] [--env-mb MB] [--out FILE]
+ *     figure 4 alone (no main node, no other figure): prints its table, and writes it only to --out.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFile, writeFile } from "node:fs/promises";
@@ -67,6 +69,10 @@ function count(name: string, fallback: string): number {
 const envMegabytes = count("--env-mb", "100");
 const diskEnvironments = count("--disk-envs", "10");
 const coldRounds = Math.min(iterations, 5);
+/** `--only cold-start`: figure 4 alone, for working on the cold start. */
+const only = option("--only", "");
+if (only !== "" && only !== "cold-start")
+  throw new Error(`--only ${JSON.stringify(only)}: accepted is cold-start`);
 
 async function execOnce(node: FloxNode, container: string): Promise<number> {
   const started = performance.now();
@@ -87,6 +93,42 @@ function version(program: string, args: readonly string[]): string {
     return execFileSync(program, args, { encoding: "utf8" }).split("\n")[0]?.trim() ?? "?";
   } catch {
     return "not found";
+  }
+}
+
+function machineLines(extra: string): string[] {
+  const cpu = cpus();
+  return [
+    `${cpu.length} × ${cpu[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}`,
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+    extra,
+  ];
+}
+
+/** Figure 4 alone: fixtures, host packages, hub, registry, `coldRounds` alternating rounds. */
+async function coldStartOnly(): Promise<void> {
+  const work = await makeTempDir("bench");
+  try {
+    const fixtures = await buildFixturePackages(join(work, "fixtures"));
+    const rows = await imageComparisonRows({
+      work,
+      fixtures,
+      rounds: coldRounds,
+      envMegabytes,
+      diskEnvironments: 1,
+      only: "cold-start",
+    });
+    const text = renderResults({
+      date: new Date(),
+      machine: machineLines(`${coldRounds} cold-start round(s) of a ${envMegabytes} MB environment`),
+      rows,
+    });
+    process.stdout.write(text);
+    if (process.argv.includes("--out")) await writeFile(out, text);
+  } finally {
+    await removeTree(work);
   }
 }
 
@@ -206,13 +248,10 @@ async function main(): Promise<void> {
     // smoke run, 10 s otherwise.
     rows.push(...(await hubLookupRows({ seconds: iterations <= 1 ? 2 : 10, connections: 16 })));
 
-    const cpu = cpus();
     const machine = [
-      `${cpu.length} × ${cpu[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}`,
-      `load average at the end: ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(" ")}`,
-      `node ${process.version}; ${version("containerd", ["--version"])}; ${version(runc, ["--version"])}; ${version("git", ["--version"])}`,
+      ...machineLines(
+        `node ${process.version}; ${version("containerd", ["--version"])}; ${version(runc, ["--version"])}; ${version("git", ["--version"])}`,
+      ),
       `iterations: ${iterations} per start/exec figure, ${passRounds} per pass-through figure, ${scaleRounds} fresh node(s) for ${pods} pods at once, ${coldRounds} cold-start round(s) of a ${envMegabytes} MB environment`,
     ];
     await writeFile(out, renderResults({ date: new Date(), machine, rows }));
@@ -227,4 +266,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await (only === "cold-start" ? coldStartOnly() : main());

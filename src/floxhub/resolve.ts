@@ -93,11 +93,15 @@ export async function resolveEnvironment(
   parseEnvironmentName(ref.name, "environment name");
   const url = floxmetaUrl(opts.gitBase, ref.owner);
   const started = Date.now();
+  // A first start also creates the owner's cache repository (a `git init`): while the hub answers,
+  // not after. Its failure is thrown only once the hub has said the environment exists.
+  const repoReady = ensureCacheRepo(opts.cacheDir, ref.owner);
+  repoReady.catch(() => {});
   const remoteTip = await branchTip(url, ref, opts);
   if (remoteTip === undefined) {
     throw new ImagelessError("not-found", `environment '${display}' not found at ${opts.gitBase}`);
   }
-  const repo = await ensureCacheRepo(opts.cacheDir, ref.owner);
+  const repo = await repoReady;
   // git starts only at the first read: a warm start that the session answers runs none.
   const objects = new ObjectReader(repo);
   let commit = remoteTip;
@@ -423,8 +427,8 @@ async function fetchBranch(
       `git fetch of '${display}' into ${repo} left no commit at ${privateRef}`,
     );
   }
-  await updateBranch(repo, ref.name, commit);
-  await dropRef(repo, privateRef);
+  // Two refs, two git processes: side by side (the drop's failure is ignored anyway).
+  await Promise.all([updateBranch(repo, ref.name, commit), dropRef(repo, privateRef)]);
   return commit;
 }
 

@@ -15,7 +15,10 @@ export interface RealiseResult {
 
 /**
  * Makes every path in `paths` (and so its closure) valid in `store`, substituting the missing ones.
- * When all are valid this costs one validity query and contacts no substituter. Two processes
+ * One Nix process either way: `nix-store --realise` checks validity itself and, when all are valid,
+ * contacts no substituter (test/integration/nix.test.ts points the store at a dead cache to prove it),
+ * so a separate `--check-validity` first would only add a process (~25 ms idle, ~60 ms at load 6) to
+ * every cold start. Two processes
  * realising the same path download it once: Nix locks the path before writing it into the store and
  * the process that waited finds it valid and skips the download (checked on nix 2.8 with two
  * processes against one HTTP cache: one GET per nar). No lock of our own is needed.
@@ -30,15 +33,14 @@ export async function realisePaths(
   store: NixStore,
   onProgress?: (progress: RealiseProgress) => void,
 ): Promise<RealiseResult> {
-  const missing = await invalidPaths(paths, store);
-  if (missing.length === 0) return { substituted: [] };
-  const action = `substituting ${describePaths(missing)}`;
+  if (paths.length === 0) return { substituted: [] };
+  const action = `substituting ${describePaths(paths)}`;
   try {
     // --realise reports its plan and each download on stderr: that is how the result knows what this
     // process fetched, and how the caller hears of progress while it runs.
     const { stderr } = await runNixWithOutput(
       "nix-store",
-      ["--realise", ...missing, ...PARALLEL, ...storeArgs(store)],
+      ["--realise", ...paths, ...PARALLEL, ...storeArgs(store)],
       {
         action,
         ...(onProgress === undefined ? {} : { onStderrLine: (line) => progressOf(line, onProgress) }),
@@ -46,7 +48,7 @@ export async function realisePaths(
     );
     return { substituted: copiedPaths(stderr) };
   } catch (error) {
-    throw classifyFailure(error, missing, store);
+    throw classifyFailure(error, paths, store);
   }
 }
 

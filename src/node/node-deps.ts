@@ -103,8 +103,11 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
     log,
     system: nixSystem(),
     readToken: (spec) => readToken(spec, config.floxhub.tokenFile, Date.now()),
-    resolve: (ref, token) =>
-      resolveWithGrace(
+    resolve: (ref, token) => {
+      // A fresh store root is initialised (`nix-store --init`, tens of ms) while the hub is asked, not
+      // after: realise awaits the same promise. A failure here is thrown again by realise's own call.
+      ensureStoreReady(store).catch(() => {});
+      return resolveWithGrace(
         ref,
         token,
         () => resolveEnvironment(ref, { gitBase, cacheDir, log, session, ...(token ? { token } : {}) }),
@@ -115,7 +118,8 @@ export function nodeStartDeps(config: NodeConfig, log: Logger): StartDeps {
           log,
           now: Date.now,
         },
-      ),
+      );
+    },
     // A pod's token also opens the hub's binary cache for its private environments (SPEC §2: every hub
     // request made for the container), through a netrc that exists only while Nix runs and names the
     // hub cache's host only: no other substituter ever sees it.
