@@ -34,9 +34,10 @@ export async function readProcess(path: string): Promise<OciProcess> {
  * file and a rename: on ext4 a rename over an existing file (and an O_TRUNC open) makes the kernel
  * allocate and start writing back the new file's blocks at once (auto_da_alloc), which cost ~0.6 ms
  * of every exec's ~1 ms of agent work where containerd's state is on disk (bench/README.md, "Exec").
- * Nothing else reads the file meanwhile (the shim wrote it and runs runc on it after this call), and
- * the rewrite only adds to it, so the set length never cuts the text the write just put there. Not
- * fsync'd: the shim deletes it after the exec.
+ * Nothing else reads the file meanwhile: the shim wrote it and runs runc on it after this call. The
+ * set length drops what a longer old text leaves behind. Not atomic against a kill mid-write (a torn
+ * file fails that one exec, also in the client's in-process fallback); not fsync'd: the shim deletes
+ * it after the exec.
  */
 export async function writeProcess(path: string, process: OciProcess): Promise<void> {
   const data = Buffer.from(JSON.stringify(process), "utf8");
