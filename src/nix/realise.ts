@@ -15,8 +15,10 @@ export interface RealiseResult {
 
 /**
  * Makes every path in `paths` (and so its closure) valid in `store`, substituting the missing ones.
+ * The store must be initialised first (`ensureStoreReady`, store-init.ts): two processes creating one store's
+ * database race.
  * One Nix process either way: `nix-store --realise` checks validity itself and, when all are valid,
- * contacts no substituter (test/integration/nix.test.ts points the store at a dead cache to prove it),
+ * contacts no substituter (test/integration/nix.test.ts: a counting cache sees no request),
  * so a separate `--check-validity` first would only add a process (~25 ms idle, ~60 ms at load 6) to
  * every cold start. Two processes
  * realising the same path download it once: Nix locks the path before writing it into the store and

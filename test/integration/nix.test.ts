@@ -10,6 +10,7 @@ import { addGcRoot, removeGcRoot } from "../../src/nix/gc-roots.js";
 import { type NixStore, realPath, storeArgs } from "../../src/nix/nix-store.js";
 import { invalidPaths, realisePaths } from "../../src/nix/realise.js";
 import { runNix } from "../../src/nix/run-nix.js";
+import { ensureStoreReady } from "../../src/nix/store-init.js";
 import type { StorePath } from "../../src/nix/store-path.js";
 import { serveBinaryCache } from "../harness/binary-cache-server.js";
 import { buildFixturePackages, type Fixtures } from "../harness/nix-fixtures.js";
@@ -120,6 +121,9 @@ describe("realisePaths()", () => {
     const cache = await serveBinaryCache(fx.cacheDir, { narDelayMs: 400 });
     try {
       const store = freshStore({ substituters: [cache.url] });
+      // As the node does (node-deps.ts): two Nix processes creating one fresh store's database race
+      // ("database is busy"); initialising is ensureStoreReady's job, downloading once is Nix's.
+      await ensureStoreReady(store);
       const paths = [fx.packages.hello, fx.packages.greeting, fx.packages.coreutils];
       const started = Date.now();
       const results = await Promise.all([realiseInChild(paths, store), realiseInChild(paths, store)]);
