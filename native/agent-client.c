@@ -69,9 +69,26 @@ static int write_all(int fd, const char *data, size_t length) {
   return 0;
 }
 
-static int put_field(int fd, char tag, const char *value) {
-  if (write_all(fd, &tag, 1) != 0) return -1;
-  return write_all(fd, value, strlen(value) + 1);
+/* The request is built whole and sent with one write: the agent reads it in one wake-up rather
+   than one per field (a field per write cost it ~6 event-loop turns per call). */
+struct request {
+  char *data;
+  size_t used, size;
+};
+
+static int put_field(struct request *request, char tag, const char *value) {
+  size_t length = strlen(value) + 2;
+  if (request->used + length > request->size) {
+    size_t size = (request->used + length) * 2;
+    char *data = realloc(request->data, size);
+    if (data == NULL) return -1;
+    request->data = data;
+    request->size = size;
+  }
+  request->data[request->used] = tag;
+  memcpy(request->data + request->used + 1, value, length - 1);
+  request->used += length;
+  return 0;
 }
 
 /* Back to the dispatcher, which then runs the in-process path. */
@@ -284,7 +301,8 @@ int main(int argc, char **argv) {
   }
 
   char cwd[4096];
-  int failed = getcwd(cwd, sizeof cwd) == NULL || put_field(fd, 'C', cwd) != 0;
+  struct request request = {NULL, 0, 0};
+  int failed = getcwd(cwd, sizeof cwd) == NULL || put_field(&request, 'C', cwd) != 0;
   for (const char *const *name = FORWARDED; !failed && *name != NULL; name++) {
     const char *value = getenv(*name);
     if (value == NULL) continue;
@@ -292,10 +310,12 @@ int main(int argc, char **argv) {
     char *pair = malloc(length);
     if (pair == NULL) exit(1);
     snprintf(pair, length, "%s=%s", *name, value);
-    failed = put_field(fd, 'E', pair) != 0;
+    failed = put_field(&request, 'E', pair) != 0;
     free(pair);
   }
-  for (int i = 0; !failed && i < count; i++) failed = put_field(fd, 'A', runc_argv[i]) != 0;
+  for (int i = 0; !failed && i < count; i++) failed = put_field(&request, 'A', runc_argv[i]) != 0;
+  failed = failed || write_all(fd, request.data, request.used) != 0;
+  free(request.data);
   if (failed || shutdown(fd, SHUT_WR) != 0) {
     close(fd);
     fall_back(dispatcher, runc_argv, count);

@@ -119,11 +119,11 @@ async function serve(
     };
     const started = Date.now();
     result = await handleRuncCall(invocation, callContext);
-    ctx.log.debug("agent.call", {
-      command: invocation.command,
-      container: invocation.containerId,
-      ms: Date.now() - started,
-    });
+    const ms = Date.now() - started;
+    // Logged once the reply is out: a log line is an open+write+close that runc need not wait for.
+    deferred.push(async () =>
+      ctx.log.debug("agent.call", { command: invocation.command, container: invocation.containerId, ms }),
+    );
   } catch (error) {
     // A request that does not parse or a config that no longer loads: report like the wrapper would.
     const invocation = parseRuncArgv(safeArgv(request));
