@@ -6,6 +6,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { repoRoot } from "./repo-root.js";
+import { stopChild } from "./stop-child.js";
 import { makeTempDir, removeTree } from "./temp.js";
 
 const run = promisify(execFile);
@@ -46,7 +47,7 @@ export async function startHubProcess(
   let child: ChildProcess | undefined;
   const output: string[] = [];
   const stop = async () => {
-    if (child !== undefined) await stopByPid(child);
+    if (child !== undefined) await stopChild(child);
     child = undefined;
     await removeTree(dataDir);
   };
@@ -81,15 +82,4 @@ async function waitListening(child: ChildProcess, output: string[]): Promise<str
     if (Date.now() > deadline) throw new Error("hub did not listen within 20 s");
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-async function stopByPid(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  process.kill(child.pid, "SIGTERM");
-  const timer = setTimeout(() => {
-    if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
-  }, 10_000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -8,6 +8,7 @@ import { chown } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { stopChild } from "./stop-child.js";
 import { makeTempDir, removeTree } from "./temp.js";
 
 const run = promisify(execFile);
@@ -41,7 +42,12 @@ export async function startPostgres(): Promise<PostgresServer> {
   let child: ChildProcess | undefined;
   const output: string[] = [];
   const stop = async () => {
-    if (child !== undefined) await stopByPid(child, output);
+    if (child !== undefined)
+      await stopChild(child, {
+        // SIGINT is PostgreSQL's "fast shutdown": it ends sessions and stops without waiting for clients.
+        signal: "SIGINT",
+        onKill: () => output.push("postgres did not stop in 10 s; killing it\n"),
+      });
     child = undefined;
     await removeTree(dir);
   };
@@ -127,17 +133,4 @@ async function waitReady(url: string, child: ChildProcess, output: string[]): Pr
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-async function stopByPid(child: ChildProcess, output: string[]): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // SIGINT is PostgreSQL's "fast shutdown": it ends sessions and stops without waiting for clients.
-  process.kill(child.pid, "SIGINT");
-  const timer = setTimeout(() => {
-    output.push("postgres did not stop in 10 s; killing it\n");
-    if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
-  }, 10_000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import { type ImageRunConfig, MediaType, ociArchitecture, sha256Digest } from "../../src/image/oci-layout.js";
+import { stopChild } from "./stop-child.js";
 import { makeTempDir, removeTree } from "./temp.js";
 
 const gzipAsync = promisify(gzip);
@@ -105,17 +106,6 @@ export async function startRegistry(): Promise<Registry> {
     await stop();
     throw new Error(`cannot start docker-registry: ${(error as Error).message}\n${text}`, { cause: error });
   }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  process.kill(child.pid, "SIGTERM");
-  const timer = setTimeout(() => {
-    if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
-  }, 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** A layer as pushed: its gzip blob and the digest of the uncompressed tar (the config's diff_id). */
